@@ -1,0 +1,455 @@
+"""The pure-Python implementation of handles and interners.
+
+An interner keeps one dict per exact type of value; each maps values to weak
+references to their handles, whose callbacks remove the entries once the handles
+are collected. The table must never keep a value alive by itself: a value that
+refers to its own handle would then keep both alive forever. So a value is only
+a key when it is *plain* (``str``, ``int``, ``bytes`` and the like, and tuples
+and frozensets of them), since a plain value cannot refer to any handle. Any
+other value is represented by an ``_Entry``: a weak reference to the handle that
+hashes like the value and compares equal to it while the handle lives.
+
+Four rules keep the table right under threads, garbage collection and hostile
+values:
+
+- Lookups take no lock. Insertion happens under a reentrant lock, so that user
+  code run inside it (``__eq__``, ``__hash__``, ``__del__`` during a collection)
+  may call ``make`` again on the same thread.
+- An insertion only stores its entry if no other insertion happened since it
+  looked, so that a nested ``make`` of an equal value (from any of that user
+  code) never ends up beside a second handle.
+- Removal never takes the lock: a callback deletes its entry with
+  ``_remove_dead_weakref``, an atomic compare-and-delete that only removes a key
+  whose reference is dead, so a late callback never removes a newer handle. It
+  never runs user code either: plain values and entries hash and compare in
+  code of our own or of CPython.
+- Everything reachable from ``make`` or from a callback is bound in closure cells
+  or default arguments, not looked up in module globals, because interpreter
+  shutdown clears module globals while ``__del__`` methods may still call
+  ``make``.
+"""
+
+from __future__ import annotations
+
+import _weakref
+import os
+import reprlib
+import threading
+import weakref
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, Generic, NoReturn, Self, TypeVar, cast, final
+
+from intern._stats import Stats
+
+T = TypeVar("T", bound=Hashable)
+T_co = TypeVar("T_co", bound=Hashable, covariant=True)
+
+# Private, but there since 3.7: the atomic "delete this key if its weak reference
+# is dead" that weakref.WeakValueDictionary relies on. Typeshed does not declare it.
+_remove_dead_weakref: Callable[[dict[Any, Any], object], None] = getattr(  # noqa: B009
+    _weakref, "_remove_dead_weakref"
+)
+
+_PRUNE_MIN = 64
+"""Number of per-type tables above which empty ones are pruned (doubling after each prune)."""
+
+
+@final
+class Handle(Generic[T_co]):
+    """The canonical handle of a value, as returned by :func:`intern.make`.
+
+    Two live handles are the same object if and only if their values have the same
+    type and are equal, so ``is`` compares them. Handles are immutable, compare and
+    hash by identity, can be weakly referenced, are returned as themselves by
+    ``copy.copy`` and ``copy.deepcopy``, and pickle by value: unpickling calls
+    ``intern.make`` again.
+
+    >>> import intern
+    >>> handle = intern.make("GET")
+    >>> handle
+    Handle('GET')
+    >>> handle.value
+    'GET'
+    """
+
+    __slots__ = ("__weakref__", "_value")
+    _value: T_co
+
+    def __new__(cls, *args: object, **kwargs: object) -> Self:
+        raise TypeError("Handle objects are not created directly: use intern.make(value)")
+
+    def __init_subclass__(cls, **kwargs: object) -> NoReturn:
+        raise TypeError("Handle is final and cannot be subclassed")
+
+    @property
+    def value(self) -> T_co:
+        """The canonical value: the first of its equals that was interned."""
+        return self._value
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError(f"Handle is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError(f"Handle is immutable: cannot delete {name!r}")
+
+    @reprlib.recursive_repr("Handle(...)")
+    def __repr__(self) -> str:
+        return f"Handle({self._value!r})"
+
+    def __copy__(self) -> Self:
+        return self
+
+    def __deepcopy__(self, memo: object) -> Self:
+        return self
+
+    def __reduce__(self) -> tuple[Callable[..., object], tuple[object]]:
+        # Pickles name the public intern.make, so that they load under either
+        # implementation and re-intern on load.
+        return (make, (self._value,))
+
+
+_store_value: Callable[[Handle[Any], object], None] = Handle.__dict__["_value"].__set__
+
+
+def _make_is_plain() -> Callable[[object], bool]:
+    scalar_types = frozenset({str, bytes, int, float, complex, bool, type(None)})
+    tuple_eq, tuple_hash = vars(tuple)["__eq__"], vars(tuple)["__hash__"]
+
+    def is_plain(value: object) -> bool:
+        """Say whether ``value`` cannot refer to a handle, and hashes and compares in C.
+
+        True for values of exact scalar types (``str``, ``bytes``, ``int``,
+        ``float``, ``complex``, ``bool``, ``None``) and for tuples and frozensets of
+        plain values, including tuple subclasses without instance dicts that keep
+        tuple's equality and hash, such as named tuples.
+        """
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            cls = type(item)
+            if cls in scalar_types:
+                continue
+            if cls is frozenset or (
+                cls.__eq__ is tuple_eq
+                and cls.__hash__ is tuple_hash
+                and issubclass(cls, tuple)
+                and cls.__dictoffset__ == 0
+            ):
+                stack.extend(cast("Iterable[object]", item))
+                continue
+            return False
+        return True
+
+    return is_plain
+
+
+_is_plain = _make_is_plain()
+
+
+class _Entry(weakref.KeyedRef[int, Handle[Any]]):
+    """A table key for a value that is not plain, and the entry's weak reference.
+
+    Its ``key`` is the value's hash when interned. It hashes like the value and,
+    while its handle lives, equals what the value equals; once the handle is dead
+    it equals only itself, so it never hides a newer entry and its callback finds
+    it by identity.
+    """
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:
+        return self.key
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is type(self):
+            return self is other
+        handle = self()
+        if handle is None:
+            return False
+        value = handle._value  # pyright: ignore[reportPrivateUsage] -- the module's own handle
+        return value is other or bool(value == other)
+
+
+def _unhashable_part(value: object) -> tuple[str, object] | None:
+    """Find the first part of a nested tuple whose type is unhashable, and its path.
+
+    Uses builtins only, iteratively, so it is safe at shutdown and on deep nesting.
+    """
+    stack: list[tuple[str, object]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if type(item).__hash__ is None:
+            return path, item
+        if isinstance(item, tuple):
+            parts: tuple[object, ...] = item  # pyright: ignore[reportUnknownVariableType] -- any tuple
+            indexed = reversed(list(enumerate(parts)))
+            stack.extend((f"{path}[{index}]", part) for index, part in indexed)
+    return None
+
+
+def _check_hashable(
+    value: object,
+    unhashable_part: Callable[[object], tuple[str, object] | None] = _unhashable_part,
+) -> None:
+    """Raise TypeError, saying what is unhashable and where, if ``value`` is."""
+    cls = type(value)
+    if cls.__hash__ is None:
+        raise TypeError(f"intern.make needs a hashable value, not unhashable type {cls.__name__!r}")
+    try:
+        hash(value)
+    except TypeError as error:
+        found = unhashable_part(value)
+        if found is None:
+            raise  # the value's own __hash__ raised TypeError: propagate it unchanged
+        path, part = found
+        raise TypeError(
+            f"intern.make needs a hashable value: {cls.__name__!r} has an element"
+            f" of unhashable type {type(part).__name__!r} at {path}"
+        ) from error
+
+
+def _check_metaclass(cls: type) -> None:
+    """Refuse a type whose metaclass redefines equality.
+
+    Per-type tables are found by the type, compared by identity; a metaclass that
+    redefines ``__eq__`` or ``__hash__`` could make two types share one table.
+    """
+    meta = type(cls)
+    if meta.__eq__ is not type.__eq__ or meta.__hash__ is not type.__hash__:
+        raise TypeError(
+            f"intern.make does not support values of {cls.__name__!r}: its metaclass"
+            f" {meta.__name__!r} redefines __eq__ or __hash__"
+        )
+
+
+class Interner(Generic[T]):
+    """An independent table of canonical handles.
+
+    ``intern.make`` is the ``make`` of the default interner, ``intern.default``;
+    create an ``Interner`` to keep a separate table (its handles are never shared
+    with another interner's).
+
+    - ``interner.make(value)`` returns the canonical handle of ``value``, creating
+      it if no live handle exists. Raises ``TypeError`` for unhashable values;
+      exceptions from the value's ``__hash__`` or ``__eq__`` propagate unchanged.
+    - ``interner.get(value)`` returns the live handle or ``None``, never inserting.
+    - ``value in interner``, ``len(interner)`` (live handles) and
+      ``interner.stats()``.
+
+    >>> from intern import Interner
+    >>> methods = Interner[str]()
+    >>> methods.make("GET") is methods.make("".join(["G", "ET"]))
+    True
+    >>> len(methods), "GET" in methods, "PUT" in methods
+    (1, True, False)
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_count_lock",
+        "_created",
+        "_depth",
+        "_generation",
+        "_lock",
+        "_prune_at",
+        "_reclaimed",
+        "_tables",
+        "get",
+        "make",
+    )
+
+    make: Callable[[T], Handle[T]]
+    get: Callable[[T], Handle[T] | None]
+
+    def __init__(self) -> None:
+        self._tables: dict[type, dict[Any, weakref.KeyedRef[Any, Handle[Any]]]] = {}
+        self._lock = threading.RLock()
+        self._count_lock = threading.RLock()
+        self._created = 0
+        self._reclaimed = 0
+        self._generation = 0  # insertions so far; a changed value means "look again"
+        self._depth = 0  # nesting of insertions on the thread holding _lock
+        self._prune_at = _PRUNE_MIN
+        self.make, self.get = self._bind_lookups()
+        _interners.add(self)
+
+    def __len__(self) -> int:
+        return self.stats().live
+
+    def __contains__(self, value: object) -> bool:
+        return self.get(cast("T", value)) is not None  # membership accepts any object
+
+    def stats(self) -> Stats:
+        """Return a snapshot of the table's counters: ``live``, ``created``, ``reclaimed``."""
+        reclaimed = self._reclaimed  # read first, so that live is never negative
+        created = self._created
+        return Stats(live=created - reclaimed, created=created, reclaimed=reclaimed)
+
+    def __repr__(self) -> str:
+        live, created, reclaimed = self.stats()
+        return f"<Interner live={live} created={created} reclaimed={reclaimed}>"
+
+    def _reset_locks(self) -> None:
+        # After fork, the child has only the forking thread: a lock another thread
+        # held at the time would never be released.
+        self._lock = threading.RLock()
+        self._count_lock = threading.RLock()
+        self._depth = 0
+
+    def _bind_lookups(self) -> tuple[Callable[[T], Handle[T]], Callable[[T], Handle[T] | None]]:
+        # make() and get() are closures, not methods: closure cells are faster to
+        # read than attributes on the hit path, and they survive the clearing of
+        # module globals at shutdown (see the module docstring).
+        interner = self
+        tables = self._tables
+        removers: dict[type, Callable[[weakref.KeyedRef[Any, Handle[Any]]], None]] = {}
+        new_object = object.__new__
+        handle_type: type[Handle[Any]] = Handle
+        store_value = _store_value
+        keyed_ref = weakref.KeyedRef
+        entry_type = _Entry
+        is_plain = _is_plain
+        remove_dead = _remove_dead_weakref
+        check_hashable = _check_hashable
+        check_metaclass = _check_metaclass
+        prune_min = _PRUNE_MIN
+
+        def remover(table: dict[Any, Any]) -> Callable[[weakref.KeyedRef[Any, Handle[Any]]], None]:
+            def remove(ref: weakref.KeyedRef[Any, Handle[Any]]) -> None:
+                with interner._count_lock:
+                    interner._reclaimed += 1
+                # The key is the entry itself or a plain value: neither runs user
+                # code to hash or compare, so this cannot fail.
+                remove_dead(table, ref if type(ref) is entry_type else ref.key)
+
+            return remove
+
+        def new_table(cls: type[Hashable]) -> dict[Any, Any]:
+            check_metaclass(cls)
+            # Types come and go (classes made at run time): drop empty tables, but
+            # not from a nested insertion, whose caller may be filling one of them.
+            if len(tables) >= interner._prune_at and interner._depth == 1:
+                for other, entries in list(tables.items()):
+                    if not entries:
+                        del tables[other], removers[other]
+                interner._prune_at = max(prune_min, 2 * len(tables))
+            table = tables[cls] = {}
+            removers[cls] = remover(table)
+            return table
+
+        def insert(value: Hashable) -> Handle[Any]:
+            check_hashable(value)
+            cls = type(value)
+            with interner._lock:
+                interner._depth += 1
+                try:
+                    return insert_locked(value, cls)
+                finally:
+                    interner._depth -= 1
+
+        def insert_locked(value: Hashable, cls: type[Hashable]) -> Handle[Any]:
+            table = tables.get(cls)
+            if table is None:
+                table = new_table(cls)
+            remove = removers[cls]
+            while True:
+                generation = interner._generation
+                ref = table.get(value)  # may run the value's __eq__, and whatever it does
+                if ref is not None:
+                    found = ref()
+                    if found is not None:
+                        return found
+                    # A plain key whose callback is still to come: drop it and look
+                    # again, as it may hide an equal entry that is alive.
+                    remove_dead(table, value)
+                    continue
+                handle = new_object(handle_type)
+                store_value(handle, value)
+                key: object
+                if is_plain(value):
+                    key, ref = value, keyed_ref(handle, remove, value)
+                else:
+                    key = ref = entry_type(handle, remove, hash(value))
+                # A collection can run at any allocation or call since the lookup,
+                # and the user code it runs (__del__, weakref callbacks) may insert.
+                # Store only if no insertion happened; nothing between this check
+                # and the store can run a collection, except hashing an _Entry, which
+                # the second check catches.
+                if interner._generation == generation:
+                    table[key] = ref
+                    if interner._generation == generation:
+                        interner._generation = generation + 1
+                        interner._created += 1
+                        return handle
+                    del table[key]
+                del key, ref  # before the handle, so that no callback counts it
+
+        def make(value: T, /) -> Handle[T]:
+            try:
+                handle = tables[type(value)][value]()
+            except (KeyError, TypeError):
+                return insert(value)
+            return insert(value) if handle is None else handle
+
+        def get(value: T, /) -> Handle[T] | None:
+            try:
+                return tables[type(value)][value]()
+            except (KeyError, TypeError):
+                return get_slowly(value)
+
+        def get_slowly(value: Hashable) -> Handle[Any] | None:
+            # Look again, letting through what the value's __hash__ or __eq__ raise:
+            # a KeyError or TypeError from them is not a miss.
+            check_hashable(value)
+            table = tables.get(type(value))
+            while table is not None:
+                ref = table.get(value)
+                if ref is None:
+                    return None
+                found = ref()
+                if found is not None:
+                    return found
+                remove_dead(table, value)  # a dead plain key may hide a live entry
+            return None
+
+        return make, get
+
+
+_interners: weakref.WeakSet[Interner[Any]] = weakref.WeakSet()
+
+
+def _reset_locks_after_fork() -> None:
+    for interner in _interners:
+        interner._reset_locks()  # pyright: ignore[reportPrivateUsage] -- the module owns its interners
+
+
+os.register_at_fork(after_in_child=_reset_locks_after_fork)
+
+default: Interner[Hashable] = Interner()
+"""The interner behind :func:`intern.make`."""
+
+
+def _default_make() -> Callable[[T], Handle[T]]:
+    function: Any = default.make
+    function.__module__ = "intern"
+    function.__name__ = function.__qualname__ = "make"
+    function.__doc__ = """Return the canonical handle of ``value``.
+
+    Two live handles ``make(a)`` and ``make(b)`` are the same object if and only if
+    ``type(a) is type(b)`` and ``a == b``; the handle's ``value`` is the first of
+    those equals that was interned. The table holds handles weakly: once the last
+    handle to a value is collected, its entry goes away.
+
+    Raises ``TypeError`` for an unhashable value. Exceptions raised by the value's
+    ``__hash__`` or ``__eq__`` propagate unchanged and leave the table as it was.
+
+    >>> import intern
+    >>> intern.make("GET") is intern.make("".join(["G", "E", "T"]))
+    True
+    >>> intern.make(1) is intern.make(1.0)
+    False
+    """
+    return cast("Callable[[T], Handle[T]]", function)
+
+
+make = _default_make()

@@ -1,0 +1,201 @@
+"""User code inside make(): reentrancy, collections mid-lookup, changing hashes."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+import intern
+from tests.helpers import collect
+
+
+class Reentrant:
+    """Equal by name; its __eq__ interns other values into the same interner."""
+
+    interner: intern.Interner[Any] | None = None
+    made: list[intern.Handle[Any]]
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __hash__(self) -> int:
+        return ord(self.name[0]) % 3  # few hashes, so that lookups compare
+
+    def __eq__(self, other: object) -> bool:
+        assert Reentrant.interner is not None
+        Reentrant.made.append(Reentrant.interner.make(("from __eq__", self.name)))
+        if not isinstance(other, Reentrant):
+            return False
+        if "!" not in self.name + other.name:  # nest once, not forever
+            Reentrant.made.append(Reentrant.interner.make(Reentrant(self.name + "!")))
+        return other.name == self.name
+
+
+def test_eq_that_calls_make_neither_deadlocks_nor_duplicates(
+    interner: intern.Interner[Any],
+) -> None:
+    Reentrant.interner, Reentrant.made = interner, []
+    handles = {name: interner.make(Reentrant(name)) for name in "abcdefgh"}
+    for _ in range(3):
+        for name, handle in handles.items():
+            assert interner.make(Reentrant(name)) is handle
+            assert interner.get(Reentrant(name)) is handle
+    assert Reentrant.made  # __eq__ did run, and did intern
+    for made in Reentrant.made:
+        assert interner.make(made.value) is made
+    assert len(interner) == len({id(handle) for handle in [*handles.values(), *Reentrant.made]})
+
+
+@dataclass(eq=False)
+class Collecting:
+    """Equal by key; hashing or comparing runs a full garbage collection."""
+
+    key: int
+
+    def __hash__(self) -> int:
+        gc.collect()
+        return self.key % 4
+
+    def __eq__(self, other: object) -> bool:
+        gc.collect()
+        return isinstance(other, Collecting) and other.key == self.key
+
+
+class Node:
+    handle: intern.Handle[Any] | None = None
+
+
+def test_collection_during_hash_and_eq_fires_callbacks_mid_lookup(
+    interner: intern.Interner[Any],
+) -> None:
+    keep = [interner.make(Collecting(key)) for key in range(8)]
+    for round_number in range(20):
+        node = Node()
+        node.handle = interner.make(node)  # garbage once node is dropped: a pending callback
+        del node
+        probe = Collecting(round_number % 8)
+        assert interner.make(probe) is keep[round_number % 8]
+        assert interner.get(Collecting(round_number % 8 + 100)) is None
+    collect()
+    assert len(interner) == 8
+    assert interner.stats().reclaimed == 20
+
+
+def test_eq_that_drops_the_last_reference_to_another_handle(
+    interner: intern.Interner[Any],
+) -> None:
+    victims = [interner.make(f"victim {number}") for number in range(10)]
+
+    class Dropper:
+        def __hash__(self) -> int:
+            return 1
+
+        def __eq__(self, other: object) -> bool:
+            if victims:
+                victims.pop()
+            return self is other
+
+    first = interner.make(Dropper())
+    for _ in range(10):
+        assert interner.make(Dropper()) is not first
+    assert not victims
+    assert all(interner.get(f"victim {number}") is None for number in range(10))
+    assert len(interner) == 1  # only first: the victims and the new Droppers are gone
+    assert interner.stats().reclaimed == 20
+
+
+class DeleterTarget:
+    """Non-plain value; hashing it runs a collection on the call given by ``collect_on``."""
+
+    calls = 0
+    collect_on = 0
+
+    def __init__(self, key: int) -> None:
+        self.key = key
+
+    def __hash__(self) -> int:
+        DeleterTarget.calls += 1
+        if DeleterTarget.calls == DeleterTarget.collect_on:
+            gc.collect()
+        return self.key
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DeleterTarget) and other.key == self.key
+
+
+@pytest.mark.parametrize("collect_on", range(1, 6))
+def test_make_from_a_finalizer_during_insertion_never_duplicates(
+    interner: intern.Interner[Any], collect_on: int
+) -> None:
+    # A finalizer that runs during the insertion interns an equal value: the
+    # insertion must notice and return that handle rather than store a second.
+    nested: list[intern.Handle[Any]] = []
+
+    class Finalized:
+        def __init__(self) -> None:
+            self.me = self
+
+        def __del__(self) -> None:
+            nested.append(interner.make(DeleterTarget(7)))
+
+    DeleterTarget.calls, DeleterTarget.collect_on = 0, collect_on
+    Finalized()  # garbage, in a cycle: only a collection finalizes it
+    outer = interner.make(DeleterTarget(7))
+    collect()
+    assert interner.make(DeleterTarget(7)) is outer
+    assert all(handle is outer for handle in nested)
+    assert len(interner) == 1
+
+
+class Mutable:
+    """Hashable and mutable: the caller's risk, but the table must stay sound."""
+
+    def __init__(self, key: int) -> None:
+        self.key = key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mutable) and other.key == self.key
+
+
+def test_changing_hash_after_interning_keeps_the_table_sound(
+    interner: intern.Interner[Any],
+) -> None:
+    values = [Mutable(key) for key in range(50)]
+    handles = [interner.make(value) for value in values]
+    for value in values:
+        value.key += 1000  # every stored hash is now stale
+    for key in range(50):
+        assert interner.make(Mutable(key + 1000)).value == Mutable(key + 1000)
+        assert type(interner.make(Mutable(key + 1000)).value) is Mutable
+        assert interner.get(Mutable(key)) is None
+    assert len(interner) == interner.stats().live == 50  # the re-made handles were dropped
+    del handles
+    collect()
+    assert len(interner) == 0
+    assert interner.stats().created == interner.stats().reclaimed
+
+
+def test_flaky_hash_never_corrupts_counts(interner: intern.Interner[Any]) -> None:
+    class Flaky:
+        calls = 0
+
+        def __hash__(self) -> int:
+            Flaky.calls += 1
+            if Flaky.calls % 3 == 0:
+                raise ValueError("flaky")
+            return 5
+
+    kept: list[intern.Handle[Any]] = []
+    for _ in range(60):
+        with contextlib.suppress(ValueError):
+            kept.append(interner.make(Flaky()))
+    assert len(interner) == len(kept) == len({id(handle) for handle in kept})
+    del kept
+    assert len(interner) == 0

@@ -1,0 +1,111 @@
+"""Reclamation: the table holds handles weakly and lets go of collected ones."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from typing import Any
+
+import intern
+from tests.helpers import collect
+
+
+def test_entry_goes_away_when_the_last_handle_is_dropped(interner: intern.Interner[Any]) -> None:
+    handle = interner.make("GET")
+    assert len(interner) == 1
+    del handle
+    assert len(interner) == 0
+    assert interner.get("GET") is None
+    assert interner.stats().reclaimed == 1
+
+
+def test_value_is_released_with_its_last_handle(interner: intern.Interner[Any]) -> None:
+    class Value:
+        pass
+
+    value = Value()
+    value_ref = weakref.ref(value)
+    handle = interner.make(value)
+    del value, handle
+    assert value_ref() is None
+
+
+def test_a_later_make_creates_a_new_handle(interner: intern.Interner[Any]) -> None:
+    first = interner.make("GET")
+    first_ref = weakref.ref(first)
+    del first
+    second = interner.make("GET")
+    assert first_ref() is None
+    assert second.value == "GET"
+    assert interner.stats() == intern.Stats(live=1, created=2, reclaimed=1)
+
+
+def test_any_handle_keeps_the_entry_alive(interner: intern.Interner[Any]) -> None:
+    first = interner.make("GET")
+    holders = [interner.make("".join("GET")) for _ in range(3)]
+    del first
+    assert interner.get("GET") is holders[0]
+    assert len(interner) == 1
+
+
+def test_handle_in_a_cycle_is_reclaimed_at_the_next_collection(
+    interner: intern.Interner[Any],
+) -> None:
+    class Node:
+        handle: intern.Handle[Any] | None = None
+
+    node = Node()
+    node.handle = interner.make(node)  # the value refers to its own handle
+    handle_ref = weakref.ref(node.handle)
+    del node
+    assert handle_ref() is not None  # only a cycle keeps it
+    gc.collect()
+    assert handle_ref() is None
+    assert len(interner) == 0
+    assert interner.stats().reclaimed == 1
+
+
+def test_late_callback_never_removes_a_newer_entry(interner: intern.Interner[Any]) -> None:
+    # A weak reference made after the handle has its callback run first: it
+    # re-interns the value while the table's own callback is still pending.
+    newer: list[intern.Handle[Any]] = []
+    first = interner.make("GET")
+    witness = weakref.ref(first, lambda _: newer.append(interner.make("GET")))
+    del first
+    assert witness() is None
+    assert len(newer) == 1
+    assert interner.get("GET") is newer[0]
+    assert interner.make("GET") is newer[0]
+    assert interner.stats() == intern.Stats(live=1, created=2, reclaimed=1)
+
+
+def test_late_callback_during_collection_never_removes_a_newer_entry(
+    interner: intern.Interner[Any],
+) -> None:
+    class Node:
+        handle: intern.Handle[Any] | None = None
+
+    newer: list[intern.Handle[Any]] = []
+    node = Node()
+    node.handle = interner.make(("node", 1))
+    node.handle_again = node  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
+    witness = weakref.ref(node.handle, lambda _: newer.append(interner.make(("node", 1))))
+    del node
+    collect()
+    assert witness() is None
+    assert interner.get(("node", 1)) is newer[0]
+    assert len(interner) == 1
+
+
+def test_cycles_are_reclaimed_round_after_round(interner: intern.Interner[Any]) -> None:
+    class Node:
+        handle: intern.Handle[Any] | None = None
+
+    for round_number in range(50):
+        node = Node()
+        node.handle = interner.make(node)
+        del node
+        gc.collect()  # reclaims the previous round's cycle
+        assert interner.make(round_number) is interner.make(round_number)
+    collect()
+    assert len(interner) == 0
