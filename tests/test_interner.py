@@ -3,18 +3,60 @@
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from typing import Any
 
 import pytest
 
 import intern
-from tests.helpers import Implementation
+from tests.helpers import Implementation, collect
 
 
 def test_interners_are_independent(impl: Implementation) -> None:
     first, second = impl.Interner(), impl.Interner()
     assert first.make("GET") is not second.make("GET")
     assert first.make("GET") is first.make("GET")
+
+
+def test_interner_cannot_be_subclassed(impl: Implementation) -> None:
+    with pytest.raises(TypeError, match="Interner is final and cannot be subclassed"):
+        type("MyInterner", (impl.Interner,), {})
+
+
+def test_interner_subclass_sneaked_past_init_subclass_cannot_be_instantiated(
+    impl: Implementation,
+) -> None:
+    class Careless:
+        def __init_subclass__(cls) -> None:  # does not call super()
+            pass
+
+    sneaked: Any = type("Sneaked", (Careless, impl.Interner), {})
+    with pytest.raises(TypeError, match="Interner is final"):
+        sneaked()
+
+
+def test_interner_takes_no_arguments(impl: Implementation) -> None:
+    with pytest.raises(TypeError):
+        impl.Interner(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+
+
+def test_interners_can_be_weakly_referenced(impl: Implementation) -> None:
+    interner = impl.Interner()
+    ref = weakref.ref(interner)
+    assert ref() is interner
+    del interner
+    collect()
+    assert ref() is None
+
+
+def test_interner_outlives_its_last_reference_while_its_handles_live(
+    impl: Implementation,
+) -> None:
+    interner = impl.Interner()
+    handle = interner.make(("kept", "alive"))
+    del interner
+    collect()
+    assert handle.value == ("kept", "alive")
 
 
 def test_interner_is_generic_at_run_time() -> None:

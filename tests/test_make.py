@@ -228,6 +228,18 @@ def test_metaclass_that_redefines_equality_is_refused(interner: intern.Interner[
         interner.make(Odd())
 
 
+def test_metaclass_that_only_orders_types_is_accepted(interner: intern.Interner[Any]) -> None:
+    class Ordered(type):
+        def __lt__(cls, other: type) -> bool:
+            return cls.__name__ < other.__name__
+
+    class Plain(metaclass=Ordered):
+        pass
+
+    value = Plain()
+    assert interner.make(value) is interner.make(value)
+
+
 def test_many_types_of_values_come_and_go(interner: intern.Interner[Any]) -> None:
     # Classes made at run time must not keep their (empty) tables forever.
     def intern_an_instance_of_a_new_class(number: int) -> weakref.ref[type]:

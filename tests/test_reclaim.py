@@ -6,6 +6,8 @@ import gc
 import weakref
 from typing import Any
 
+import pytest
+
 import intern
 from tests.helpers import collect
 
@@ -109,3 +111,35 @@ def test_cycles_are_reclaimed_round_after_round(interner: intern.Interner[Any]) 
         assert interner.make(round_number) is interner.make(round_number)
     collect()
     assert len(interner) == 0
+
+
+def drop_deep_chain_with_finalizer(interner: intern.Interner[Any], depth: int) -> None:
+    """Drop a handle at the bottom of a deep chain whose finalizer re-interns its value."""
+    made: list[intern.Handle[Any]] = []
+
+    class Trigger:
+        def __del__(self) -> None:
+            made.append(interner.make(("victim", depth)))
+
+    handle = interner.make(("victim", depth))
+    chain: object = handle
+    for level in range(depth):
+        chain = (Trigger() if level == 3 else None, chain)
+    del handle, chain
+    assert len(made) == 1
+    assert made[0] is interner.make(("victim", depth))
+    assert made[0].value == ("victim", depth)
+    assert len(interner) == 1
+
+
+@pytest.mark.parametrize("depths", [range(40, 60), range(9_900, 10_000, 2)], ids=["short", "long"])
+def test_finalizer_in_a_deep_chain_never_revives_a_dying_handle(
+    interner: intern.Interner[Any], depths: range
+) -> None:
+    # Deep chains of containers make CPython defer deallocations (its
+    # "trashcan"): a handle may be dying, its refcount zero, while a finalizer
+    # further up the chain runs and interns an equal value.
+    for depth in depths:
+        drop_deep_chain_with_finalizer(interner, depth)
+        gc.collect()  # the Trigger class is a cycle that keeps its finalizer's list
+        assert len(interner) == 0

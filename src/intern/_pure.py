@@ -39,6 +39,8 @@ import weakref
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, Generic, NoReturn, Self, TypeVar, cast, final
 
+from intern._checks import check_hashable as _check_hashable
+from intern._checks import check_metaclass as _check_metaclass
 from intern._stats import Stats
 
 T = TypeVar("T", bound=Hashable)
@@ -146,7 +148,19 @@ def _make_is_plain() -> Callable[[object], bool]:
 _is_plain = _make_is_plain()
 
 
-class _Entry(weakref.KeyedRef[int, Handle[Any]]):
+class _KeyedRef(weakref.ref[Handle[Any]]):
+    """A weak reference to a handle that also holds the handle's table key.
+
+    Unlike ``weakref.KeyedRef``, whose ``__new__`` is Python code that reads the
+    ``weakref`` module's globals, it is created without running Python code,
+    which keeps ``make`` working while shutdown clears module globals.
+    """
+
+    __slots__ = ("key",)
+    key: Any
+
+
+class _Entry(_KeyedRef):
     """A table key for a value that is not plain, and the entry's weak reference.
 
     Its ``key`` is the value's hash when interned. It hashes like the value and,
@@ -158,7 +172,8 @@ class _Entry(weakref.KeyedRef[int, Handle[Any]]):
     __slots__ = ()
 
     def __hash__(self) -> int:
-        return self.key
+        hash_: int = self.key
+        return hash_
 
     def __eq__(self, other: object) -> bool:
         if type(other) is type(self):
@@ -170,58 +185,7 @@ class _Entry(weakref.KeyedRef[int, Handle[Any]]):
         return value is other or bool(value == other)
 
 
-def _unhashable_part(value: object) -> tuple[str, object] | None:
-    """Find the first part of a nested tuple whose type is unhashable, and its path.
-
-    Uses builtins only, iteratively, so it is safe at shutdown and on deep nesting.
-    """
-    stack: list[tuple[str, object]] = [("", value)]
-    while stack:
-        path, item = stack.pop()
-        if type(item).__hash__ is None:
-            return path, item
-        if isinstance(item, tuple):
-            parts: tuple[object, ...] = item  # pyright: ignore[reportUnknownVariableType] -- any tuple
-            indexed = reversed(list(enumerate(parts)))
-            stack.extend((f"{path}[{index}]", part) for index, part in indexed)
-    return None
-
-
-def _check_hashable(
-    value: object,
-    unhashable_part: Callable[[object], tuple[str, object] | None] = _unhashable_part,
-) -> None:
-    """Raise TypeError, saying what is unhashable and where, if ``value`` is."""
-    cls = type(value)
-    if cls.__hash__ is None:
-        raise TypeError(f"intern.make needs a hashable value, not unhashable type {cls.__name__!r}")
-    try:
-        hash(value)
-    except TypeError as error:
-        found = unhashable_part(value)
-        if found is None:
-            raise  # the value's own __hash__ raised TypeError: propagate it unchanged
-        path, part = found
-        raise TypeError(
-            f"intern.make needs a hashable value: {cls.__name__!r} has an element"
-            f" of unhashable type {type(part).__name__!r} at {path}"
-        ) from error
-
-
-def _check_metaclass(cls: type) -> None:
-    """Refuse a type whose metaclass redefines equality.
-
-    Per-type tables are found by the type, compared by identity; a metaclass that
-    redefines ``__eq__`` or ``__hash__`` could make two types share one table.
-    """
-    meta = type(cls)
-    if meta.__eq__ is not type.__eq__ or meta.__hash__ is not type.__hash__:
-        raise TypeError(
-            f"intern.make does not support values of {cls.__name__!r}: its metaclass"
-            f" {meta.__name__!r} redefines __eq__ or __hash__"
-        )
-
-
+@final
 class Interner(Generic[T]):
     """An independent table of canonical handles.
 
@@ -262,7 +226,9 @@ class Interner(Generic[T]):
     get: Callable[[T], Handle[T] | None]
 
     def __init__(self) -> None:
-        self._tables: dict[type, dict[Any, weakref.KeyedRef[Any, Handle[Any]]]] = {}
+        if type(self) is not Interner:  # a base whose __init_subclass__ skips ours
+            raise TypeError("Interner is final and cannot be subclassed")
+        self._tables: dict[type, dict[Any, _KeyedRef]] = {}
         self._lock = threading.RLock()
         self._count_lock = threading.RLock()
         self._created = 0
@@ -272,6 +238,9 @@ class Interner(Generic[T]):
         self._prune_at = _PRUNE_MIN
         self.make, self.get = self._bind_lookups()
         _interners.add(self)
+
+    def __init_subclass__(cls, **kwargs: object) -> NoReturn:
+        raise TypeError("Interner is final and cannot be subclassed")
 
     def __len__(self) -> int:
         return self.stats().live
@@ -302,11 +271,14 @@ class Interner(Generic[T]):
         # module globals at shutdown (see the module docstring).
         interner = self
         tables = self._tables
-        removers: dict[type, Callable[[weakref.KeyedRef[Any, Handle[Any]]], None]] = {}
+        removers: dict[type, Callable[[_KeyedRef], None]] = {}
+        # Dead references taken out of a table before their callbacks ran, kept
+        # alive (by id) until they do, so that every handle is counted once.
+        awaiting_callback: dict[int, _KeyedRef] = {}
         new_object = object.__new__
         handle_type: type[Handle[Any]] = Handle
         store_value = _store_value
-        keyed_ref = weakref.KeyedRef
+        keyed_ref = _KeyedRef
         entry_type = _Entry
         is_plain = _is_plain
         remove_dead = _remove_dead_weakref
@@ -314,8 +286,9 @@ class Interner(Generic[T]):
         check_metaclass = _check_metaclass
         prune_min = _PRUNE_MIN
 
-        def remover(table: dict[Any, Any]) -> Callable[[weakref.KeyedRef[Any, Handle[Any]]], None]:
-            def remove(ref: weakref.KeyedRef[Any, Handle[Any]]) -> None:
+        def remover(table: dict[Any, Any]) -> Callable[[_KeyedRef], None]:
+            def remove(ref: _KeyedRef) -> None:
+                awaiting_callback.pop(id(ref), None)
                 with interner._count_lock:
                     interner._reclaimed += 1
                 # The key is the entry itself or a plain value: neither runs user
@@ -323,6 +296,16 @@ class Interner(Generic[T]):
                 remove_dead(table, ref if type(ref) is entry_type else ref.key)
 
             return remove
+
+        def drop_dead(table: dict[Any, Any], value: Hashable, ref: _KeyedRef) -> None:
+            # A dead reference still in a table has its callback to come: its
+            # handle's deallocation is under way, perhaps deferred by CPython's
+            # trashcan while user code runs. Only plain keys get here (a dead
+            # _Entry equals nothing), and a plain key's dead entry may hide an
+            # equal live one, so it is taken out; its reference lives on until
+            # its callback has counted the handle.
+            awaiting_callback[id(ref)] = ref
+            remove_dead(table, value)
 
         def new_table(cls: type[Hashable]) -> dict[Any, Any]:
             check_metaclass(cls)
@@ -359,17 +342,18 @@ class Interner(Generic[T]):
                     found = ref()
                     if found is not None:
                         return found
-                    # A plain key whose callback is still to come: drop it and look
-                    # again, as it may hide an equal entry that is alive.
-                    remove_dead(table, value)
+                    drop_dead(table, value, ref)
                     continue
                 handle = new_object(handle_type)
                 store_value(handle, value)
                 key: object
                 if is_plain(value):
-                    key, ref = value, keyed_ref(handle, remove, value)
+                    ref = keyed_ref(handle, remove)
+                    ref.key = key = value
                 else:
-                    key = ref = entry_type(handle, remove, hash(value))
+                    value_hash = hash(value)  # user code: before the reference exists
+                    key = ref = entry_type(handle, remove)
+                    ref.key = value_hash
                 # A collection can run at any allocation or call since the lookup,
                 # and the user code it runs (__del__, weakref callbacks) may insert.
                 # Store only if no insertion happened; nothing between this check
@@ -409,7 +393,7 @@ class Interner(Generic[T]):
                 found = ref()
                 if found is not None:
                     return found
-                remove_dead(table, value)  # a dead plain key may hide a live entry
+                drop_dead(table, value, ref)
             return None
 
         return make, get
