@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -11,11 +12,62 @@ import intern
 from tests.helpers import VARIANTS, Implementation, Variant
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--implementation",
+        action="append",
+        choices=[variant.name for variant in VARIANTS],
+        help="run the behaviour tests on this implementation only (repeatable)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    chosen: list[str] | None = config.getoption("implementation")
+    if not chosen:
+        return
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        variant = None if callspec is None else callspec.params.get("variant")
+        (dropped if isinstance(variant, Variant) and variant.name not in chosen else kept).append(
+            item
+        )
+    config.hook.pytest_deselected(items=dropped)
+    items[:] = kept
+
+
 @pytest.fixture(scope="session", params=VARIANTS, ids=lambda variant: variant.name)
-def impl(request: pytest.FixtureRequest) -> Implementation:
-    """Each implementation of intern in turn; every behaviour test takes it."""
-    variant: Variant = request.param
-    return variant.load()
+def variant(request: pytest.FixtureRequest) -> Variant:
+    """Each implementation of intern in turn, by name."""
+    chosen: Variant = request.param
+    return chosen
+
+
+def load_or_skip(variant: Variant) -> Implementation:
+    """Load an implementation; skip if it was not built, unless CI requires it."""
+    try:
+        return variant.load()
+    except ImportError as error:
+        if os.environ.get("INTERN_REQUIRE_EXTENSION"):
+            raise
+        pytest.skip(f"the {variant.name} implementation is not available: {error}")
+
+
+@pytest.fixture(scope="session")
+def impl(variant: Variant) -> Implementation:
+    """Each implementation's module in turn; every behaviour test takes it.
+
+    The C variant is skipped where the extension was not built, unless
+    INTERN_REQUIRE_EXTENSION is set (as in CI), where its absence fails.
+    """
+    return load_or_skip(variant)
+
+
+@pytest.fixture(scope="session")
+def c_impl() -> Implementation:
+    """The C implementation, for the tests that concern it alone."""
+    return load_or_skip(VARIANTS[1])
 
 
 @pytest.fixture

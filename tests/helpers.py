@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 from collections.abc import Hashable
 from dataclasses import dataclass
 from types import ModuleType
@@ -35,8 +36,15 @@ class Variant:
         module: ModuleType = importlib.import_module(self.module_name)
         return cast("Implementation", module)
 
+    def environment(self) -> dict[str, str]:
+        """Environment for a subprocess whose ``import intern`` picks this variant."""
+        env = {key: value for key, value in os.environ.items() if key != "INTERN_PURE_PYTHON"}
+        if self.name == "python":
+            env["INTERN_PURE_PYTHON"] = "1"
+        return env
 
-VARIANTS = [Variant("python", "intern._pure")]
+
+VARIANTS = [Variant("python", "intern._pure"), Variant("c", "intern._speedups")]
 
 
 def collect() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import intern
-from tests.helpers import Implementation
+from tests.helpers import Implementation, Variant
 
 
 class Blocking:
@@ -99,12 +99,16 @@ print("ok")
 """
 
 
-def test_interpreter_exit_with_live_handles_cycles_and_finalizers_is_quiet() -> None:
+def test_interpreter_exit_with_live_handles_cycles_and_finalizers_is_quiet(
+    impl: Implementation, variant: Variant
+) -> None:
+    script = f"import intern\nassert intern.implementation == {variant.name!r}\n" + EXIT_SCRIPT
     result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(EXIT_SCRIPT)],
+        [sys.executable, "-c", textwrap.dedent(script)],
         capture_output=True,
         text=True,
         check=False,
+        env=variant.environment(),
     )
     assert result.stderr == ""
     assert result.stdout == "ok\n"

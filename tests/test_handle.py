@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import intern
-from tests.helpers import Implementation
+from tests.helpers import Implementation, Variant
 
 
 def test_handle_cannot_be_created_directly(impl: Implementation) -> None:
@@ -120,8 +120,11 @@ def test_pickles_name_the_public_make() -> None:
     assert pickle.loads(pickle.dumps(intern.make("x"))) is intern.make("x")
 
 
-def test_pickle_loads_in_another_process() -> None:
-    data = pickle.dumps([intern.make("GET"), intern.make(("a", 1))])
+def test_pickle_loads_in_another_process(
+    impl: Implementation, variant: Variant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(intern, "make", impl.make)
+    data = pickle.dumps([impl.make("GET"), impl.make(("a", 1))])
     script = (
         "import pickle, sys, intern\n"
         "handles = pickle.loads(sys.stdin.buffer.read())\n"
@@ -130,7 +133,11 @@ def test_pickle_loads_in_another_process() -> None:
         "print(handles)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", script], input=data, capture_output=True, check=False
+        [sys.executable, "-c", script],
+        input=data,
+        capture_output=True,
+        check=False,
+        env=variant.environment(),
     )
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout.decode().strip() == "[Handle('GET'), Handle(('a', 1))]"

@@ -15,24 +15,50 @@ True
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, TypeVar
 
-from intern._pure import Handle, Interner, default
 from intern._stats import Stats
 
-__all__ = ["Handle", "Interner", "Stats", "default", "make", "stats"]
+__all__ = ["Handle", "Interner", "Stats", "default", "implementation", "make", "stats"]
 
 T = TypeVar("T", bound=Hashable)
 
+implementation: str
+"""Which implementation is in use: ``"c"`` (the accelerator) or ``"python"``."""
+
 if TYPE_CHECKING:
+    # Both implementations have one API (intern/_speedups.pyi describes the C one).
+    from intern._pure import Handle, Interner, default
 
     def make(value: T, /) -> Handle[T]:
-        """Return the canonical handle of ``value`` (see ``intern._pure.make``)."""
+        """Return the canonical handle of ``value`` (see ``intern._pure``)."""
         ...
 
+elif os.environ.get("INTERN_PURE_PYTHON") or sys.implementation.name != "cpython":
+    from intern._pure import Handle, Interner, default, make
+
+    implementation = "python"
 else:
-    from intern._pure import make
+    try:
+        from intern._speedups import Handle, Interner, default, make
+
+        implementation = "c"
+    except ImportError as error:
+        import warnings
+
+        from intern._pure import Handle, Interner, default, make
+
+        implementation = "python"
+        warnings.warn(
+            f"intern's C accelerator is not available ({error}); using the slower"
+            " pure-Python implementation. Set INTERN_PURE_PYTHON=1 to choose it"
+            " explicitly and silence this warning.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
 
 
 def stats() -> Stats:
