@@ -5,6 +5,9 @@ value), so that equal values compare with ``is`` and repeated values share one
 object. The table holds handles weakly: an entry goes away once the last handle
 to it is collected.
 
+``intern.add_cleanup`` calls a function once an object has been collected,
+as Go's ``runtime.AddCleanup`` does.
+
 >>> import intern
 >>> method = intern.make("GET")
 >>> method.value
@@ -18,10 +21,20 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, TypeVar
 
+from intern._cleanup import Cleanup, add_cleanup
 from intern._pure import Handle, Interner, default
 from intern._stats import Stats
 
-__all__ = ["Handle", "Interner", "Stats", "default", "make", "stats"]
+__all__ = [
+    "Cleanup",
+    "Handle",
+    "Interner",
+    "Stats",
+    "add_cleanup",
+    "default",
+    "make",
+    "stats",
+]
 
 T = TypeVar("T", bound=Hashable)
 
