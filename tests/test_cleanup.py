@@ -432,7 +432,7 @@ def test_a_forked_child_runs_the_cleanups_of_its_own_copies() -> None:
 
 
 EXIT_SCRIPT = """
-import collections, gc, os, intern
+import collections, gc, os, sys, intern
 
 def report(what):
     print("cleanup ran:", what, flush=True)
@@ -441,11 +441,14 @@ class Resource:
     pass
 
 class AddsCleanupWhenFinalized:
-    def __init__(self):
-        self.me = self
-    def __del__(self):
-        cleanup = intern.add_cleanup(Resource(), report, "added during shutdown")
+    # Attached to modules below, it is finalized while shutdown clears module
+    # globals, so it takes what it uses as default arguments.
+    def __init__(self, tag):
+        self.tag = tag
+    def __del__(self, add_cleanup=intern.add_cleanup, resource=Resource(), write=os.write):
+        cleanup = add_cleanup(resource, report, "added during shutdown")
         assert not cleanup.pending
+        write(1, f"finalized {self.tag}\\n".encode())
 
 early = Resource()
 intern.add_cleanup(early, report, "before exit")
@@ -459,9 +462,9 @@ intern.add_cleanup(cycle, report, "cycle freed during shutdown")
 del cycle
 os._intern_test_resource = Resource()
 intern.add_cleanup(os._intern_test_resource, report, "freed with the os module")
-collections._intern_test_finalizer = AddsCleanupWhenFinalized()
-AddsCleanupWhenFinalized()
-gc.disable()  # leave the cycles for interpreter shutdown
+collections._intern_test_finalizer = AddsCleanupWhenFinalized("collections")
+sys._intern_test_finalizer = AddsCleanupWhenFinalized("sys")
+gc.disable()  # leave the cycle for interpreter shutdown
 print("ok", flush=True)
 """
 
@@ -474,5 +477,7 @@ def test_pending_cleanups_are_not_run_at_interpreter_exit_and_exit_is_quiet() ->
         check=False,
     )
     assert result.stderr == ""
-    assert result.stdout == "cleanup ran: before exit\nok\n"
+    assert result.stdout.startswith("cleanup ran: before exit\nok\n")
+    finalized = sorted(result.stdout.splitlines()[2:])
+    assert finalized == ["finalized collections", "finalized sys"]
     assert result.returncode == 0
