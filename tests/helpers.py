@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gc
 import importlib
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -84,3 +87,10 @@ def wait_until(condition: Callable[[], bool], what: str) -> None:
             return
         time.sleep(0.001)
     raise AssertionError(f"never happened: {what}")
+
+
+def run_python(source: str) -> subprocess.CompletedProcess[str]:
+    """Run ``source`` in a fresh interpreter (this one), capturing its output as text."""
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(source)], capture_output=True, text=True, check=False
+    )

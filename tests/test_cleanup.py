@@ -5,9 +5,7 @@ from __future__ import annotations
 import functools
 import gc
 import os
-import subprocess
 import sys
-import textwrap
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -16,7 +14,7 @@ from typing import Any
 import pytest
 
 import intern
-from tests.helpers import Implementation, collect
+from tests.helpers import Implementation, collect, run_python
 
 
 class Resource:
@@ -470,12 +468,7 @@ print("ok", flush=True)
 
 
 def test_pending_cleanups_are_not_run_at_interpreter_exit_and_exit_is_quiet() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(EXIT_SCRIPT)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_python(EXIT_SCRIPT)
     assert result.stderr == ""
     assert result.stdout.startswith("cleanup ran: before exit\nok\n")
     finalized = sorted(result.stdout.splitlines()[2:])

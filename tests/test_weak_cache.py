@@ -5,9 +5,6 @@ from __future__ import annotations
 import gc
 import os
 import random
-import subprocess
-import sys
-import textwrap
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -17,7 +14,7 @@ from typing import Any
 import pytest
 
 import intern
-from tests.helpers import Implementation, call_in_threads, collect, wait_until
+from tests.helpers import Implementation, call_in_threads, collect, run_python, wait_until
 
 
 @dataclass(eq=False)
@@ -359,24 +356,45 @@ def gate() -> Iterator[threading.Event]:
         event.set()
 
 
-def test_concurrent_misses_on_one_key_call_create_once_and_share_the_value(
-    gate: threading.Event,
-) -> None:
+@dataclass
+class MissedTogether:
+    """What ``THREADS`` threads missing one key at once got, and the calls of create."""
+
+    outcomes: list[Page | BaseException]
+    calls: list[str]
+    cache: intern.WeakCache[str, Page]
+
+
+def miss_together(gate: threading.Event, first_call_raises: BaseException | None) -> MissedTogether:
+    """Have ``THREADS`` threads look up one key, all while its first create is running.
+
+    The first call of create waits until every thread has missed (and so waits for
+    it), then raises ``first_call_raises`` if given; later calls return a new Page.
+    """
     calls: list[str] = []
 
     def create(key: str) -> Page:
         calls.append(key)
         gate.wait(60)
+        if len(calls) == 1 and first_call_raises is not None:
+            raise first_call_raises
         return Page(key)
 
     cache = intern.WeakCache(create)
-    waiter = open_when(gate, lambda: misses(cache) == THREADS, "all threads missed")
-    pages = call_in_threads(THREADS, lambda _: cache["shared"])
-    waiter.join()
-    assert calls == ["shared"]
-    first = pages[0]
+    opener = open_when(gate, lambda: misses(cache) == THREADS, "all threads missed")
+    outcomes = call_in_threads(THREADS, lambda _: cache["page"])
+    opener.join()
+    return MissedTogether(outcomes, calls, cache)
+
+
+def test_concurrent_misses_on_one_key_call_create_once_and_share_the_value(
+    gate: threading.Event,
+) -> None:
+    missed = miss_together(gate, first_call_raises=None)
+    assert missed.calls == ["page"]
+    first = missed.outcomes[0]
     assert isinstance(first, Page)
-    assert all(page is first for page in pages)
+    assert all(outcome is first for outcome in missed.outcomes)
 
 
 def test_misses_on_different_keys_create_in_parallel() -> None:
@@ -413,24 +431,12 @@ def test_exception_from_create_reaches_every_waiter_of_that_attempt_and_nothing_
     gate: threading.Event,
 ) -> None:
     error = LookupError("no such page")
-    calls: list[str] = []
-
-    def create(key: str) -> Page:
-        calls.append(key)
-        gate.wait(60)
-        if len(calls) == 1:
-            raise error
-        return Page(key)
-
-    cache = intern.WeakCache(create)
-    waiter = open_when(gate, lambda: misses(cache) == THREADS, "all threads missed")
-    outcomes = call_in_threads(THREADS, lambda _: cache["missing"])
-    waiter.join()
-    assert all(outcome is error for outcome in outcomes)
-    assert calls == ["missing"]
-    assert len(cache) == 0
-    assert cache["missing"].key == "missing"  # the next lookup tries again
-    assert calls == ["missing", "missing"]
+    missed = miss_together(gate, first_call_raises=error)
+    assert all(outcome is error for outcome in missed.outcomes)
+    assert missed.calls == ["page"]
+    assert len(missed.cache) == 0
+    assert missed.cache["page"].key == "page"  # the next lookup tries again
+    assert missed.calls == ["page", "page"]
 
 
 class Interrupted(BaseException):
@@ -440,25 +446,13 @@ class Interrupted(BaseException):
 def test_create_interrupted_by_a_base_exception_lets_the_waiters_try_again(
     gate: threading.Event,
 ) -> None:
-    calls: list[str] = []
-
-    def create(key: str) -> Page:
-        calls.append(key)
-        gate.wait(60)
-        if len(calls) == 1:
-            raise Interrupted
-        return Page(key)
-
-    cache = intern.WeakCache(create)
-    waiter = open_when(gate, lambda: misses(cache) == THREADS, "all threads missed")
-    outcomes = call_in_threads(THREADS, lambda _: cache["page"])
-    waiter.join()
-    interrupted = [outcome for outcome in outcomes if isinstance(outcome, Interrupted)]
-    pages = [outcome for outcome in outcomes if isinstance(outcome, Page)]
+    missed = miss_together(gate, first_call_raises=Interrupted())
+    interrupted = [outcome for outcome in missed.outcomes if isinstance(outcome, Interrupted)]
+    pages = [outcome for outcome in missed.outcomes if isinstance(outcome, Page)]
     assert len(interrupted) == 1
     assert len(pages) == THREADS - 1
     assert all(page is pages[0] for page in pages)
-    assert calls == ["page", "page"]
+    assert missed.calls == ["page", "page"]
 
 
 def test_creates_waiting_for_each_other_across_threads_raise_runtime_error() -> None:
@@ -665,12 +659,7 @@ print("ok", flush=True)
 
 
 def test_interpreter_exit_with_live_entries_cycles_and_finalizers_is_quiet() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(EXIT_SCRIPT)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_python(EXIT_SCRIPT)
     assert result.stderr == ""
     assert result.stdout.startswith("ok\n")
     finalized = sorted(result.stdout.splitlines()[1:])
