@@ -9,12 +9,14 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 import intern
 from tests.helpers import Implementation, call_in_threads, collect, run_python, wait_until
+
+T = TypeVar("T")
 
 
 @dataclass(eq=False)
@@ -39,6 +41,14 @@ class Creator:
 def misses(cache: intern.WeakCache[Any, Any]) -> int:
     # White-box: a caller counts its miss once it has found the attempt it will wait for.
     return cache._info()[1]  # pyright: ignore[reportPrivateUsage] -- see above
+
+
+def in_a_thread(call: Callable[[], T]) -> T:
+    """Return or raise what ``call()`` does, run in a thread: a hang fails, not blocks, the test."""
+    (outcome,) = call_in_threads(1, lambda _: call())
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
 
 
 @pytest.fixture
@@ -233,7 +243,7 @@ def test_create_asking_for_its_own_key_raises_runtime_error() -> None:
 
     cache = intern.WeakCache(create)
     with pytest.raises(RuntimeError, match=r"create\('loop'\) asked for its own key on its own"):
-        cache["loop"]
+        in_a_thread(lambda: cache["loop"])
     assert len(cache) == 0
 
 
@@ -245,7 +255,7 @@ def test_create_asking_for_its_own_key_through_other_keys_raises_runtime_error()
 
     cache = intern.WeakCache(create)
     with pytest.raises(RuntimeError, match=r"create\(0\) asked for its own key"):
-        cache[0]
+        in_a_thread(lambda: cache[0])
     assert len(cache) == 0
 
 
@@ -421,7 +431,7 @@ def test_lookups_of_other_keys_do_not_wait_for_a_create(gate: threading.Event) -
     slow = threading.Thread(target=lambda: cache["slow"])
     slow.start()
     wait_until(lambda: misses(cache) == 1, "the slow create started")
-    fast = cache["fast"]  # would hang if the slow create held the cache's lock
+    fast = in_a_thread(lambda: cache["fast"])  # would hang if the slow create held the lock
     assert fast.key == "fast"
     gate.set()
     slow.join()

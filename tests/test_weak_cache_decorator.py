@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
+import pickle
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -197,3 +199,9 @@ def test_an_instance_is_released_once_its_cached_results_are() -> None:
     assert book_ref() is not None  # held by the key while the result lives
     del page
     assert book_ref() is None
+
+
+def test_a_decorated_function_pickles_and_copies_as_itself() -> None:
+    assert pickle.loads(pickle.dumps(load_page)) is load_page
+    assert copy.copy(load_page) is load_page
+    assert copy.deepcopy(load_page) is load_page

@@ -451,6 +451,10 @@ class _WeakCachedFunction(Generic[P, R]):
     def __repr__(self) -> str:
         return f"<weak_cache of {self.__wrapped__!r}>"
 
+    def __reduce__(self) -> str:
+        # Pickled by name, as functions and functools' caches are, for multiprocessing.
+        return self.__qualname__
+
 
 def weak_cache(function: Callable[P, R], /) -> _WeakCachedFunction[P, R]:
     """Decorate ``function`` so that its results are cached weakly, by argument.
