@@ -74,6 +74,14 @@ def typing(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHONS[0])
+def lint(session: nox.Session) -> None:
+    """Lint and check formatting with ruff."""
+    session.install(*_group("lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHONS[0])
 def no_compiler(session: nox.Session) -> None:
     """Install without a working C compiler: pure Python, a warning, all tests pass."""
     session.install(*_group("test"))
@@ -157,3 +165,11 @@ def _memcheck_errors(report: Path) -> tuple[list[str], int]:
         else:
             theirs += 1
     return ours, theirs
+
+
+@nox.session(python=PYTHONS[0])
+def demo(session: nox.Session) -> None:
+    """Run the README's quick start and recipe, as a newcomer would."""
+    session.install(".")
+    session.run("python", "examples/quickstart.py")
+    session.run("python", "examples/mmap_cache.py")

@@ -1,11 +1,16 @@
-"""Helpers shared by the tests: the implementations under test and garbage collection."""
+"""Helpers shared by the tests: the implementations under test, garbage collection, threads."""
 
 from __future__ import annotations
 
 import gc
 import importlib
 import os
-from collections.abc import Hashable
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Protocol, TypeVar, cast
@@ -53,3 +58,47 @@ def collect() -> None:
         if gc.collect() == 0:
             return
     raise AssertionError("garbage collection did not settle in 20 rounds")
+
+
+R = TypeVar("R")
+
+
+def call_in_threads(count: int, target: Callable[[int], R]) -> list[R | BaseException]:
+    """Call ``target(index)`` in ``count`` threads at once; return each result or exception.
+
+    A thread still running after a minute fails the test rather than hanging it.
+    """
+    outcomes: list[R | BaseException] = [AssertionError("thread did not finish")] * count
+    barrier = threading.Barrier(count)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            outcomes[index] = target(index)
+        except BaseException as error:  # noqa: BLE001 -- handed to the test to judge
+            outcomes[index] = error
+
+    threads = [threading.Thread(target=run, args=(index,), daemon=True) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 60
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    assert not any(thread.is_alive() for thread in threads), "threads hung"
+    return outcomes
+
+
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    """Poll until ``condition()`` holds; fail (rather than hang) if it never does."""
+    for _ in range(60_000):
+        if condition():
+            return
+        time.sleep(0.001)
+    raise AssertionError(f"never happened: {what}")
+
+
+def run_python(source: str) -> subprocess.CompletedProcess[str]:
+    """Run ``source`` in a fresh interpreter (this one), capturing its output as text."""
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(source)], capture_output=True, text=True, check=False
+    )

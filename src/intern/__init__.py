@@ -5,6 +5,10 @@ value), so that equal values compare with ``is`` and repeated values share one
 object. The table holds handles weakly: an entry goes away once the last handle
 to it is collected.
 
+Around it, what Go builds from weak pointers: ``intern.add_cleanup`` calls a
+function once an object has been collected, and ``intern.WeakCache`` and
+``@intern.weak_cache`` make values on demand and hold them weakly.
+
 >>> import intern
 >>> method = intern.make("GET")
 >>> method.value
@@ -20,9 +24,24 @@ import sys
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, TypeVar
 
+from intern._cache import CacheInfo, WeakCache, weak_cache
+from intern._cleanup import Cleanup, add_cleanup
 from intern._stats import Stats
 
-__all__ = ["Handle", "Interner", "Stats", "default", "implementation", "make", "stats"]
+__all__ = [
+    "CacheInfo",
+    "Cleanup",
+    "Handle",
+    "Interner",
+    "Stats",
+    "WeakCache",
+    "add_cleanup",
+    "default",
+    "implementation",
+    "make",
+    "stats",
+    "weak_cache",
+]
 
 T = TypeVar("T", bound=Hashable)
 

@@ -1,0 +1,1 @@
+"""Runnable examples from README.md; the tests import them as a package."""

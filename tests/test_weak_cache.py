@@ -1,0 +1,677 @@
+"""WeakCache: values made once per key on demand, held weakly, safe under threads."""
+
+from __future__ import annotations
+
+import gc
+import os
+import random
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pytest
+
+import intern
+from tests.helpers import Implementation, call_in_threads, collect, run_python, wait_until
+
+T = TypeVar("T")
+
+
+@dataclass(eq=False)
+class Page:
+    """A value: weakly referenceable, compared by identity."""
+
+    key: object
+    me: Page | None = None
+
+
+class Creator:
+    """A create function that records its calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[object] = []
+
+    def __call__(self, key: object) -> Page:
+        self.calls.append(key)
+        return Page(key)
+
+
+def misses(cache: intern.WeakCache[Any, Any]) -> int:
+    # White-box: a caller counts its miss once it has found the attempt it will wait for.
+    return cache._info()[1]  # pyright: ignore[reportPrivateUsage] -- see above
+
+
+def in_a_thread(call: Callable[[], T]) -> T:
+    """Return or raise what ``call()`` does, run in a thread: a hang fails, not blocks, the test."""
+    (outcome,) = call_in_threads(1, lambda _: call())
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+@pytest.fixture
+def creator() -> Creator:
+    return Creator()
+
+
+@pytest.fixture
+def cache(creator: Creator) -> intern.WeakCache[Any, Page]:
+    return intern.WeakCache(creator)
+
+
+def test_lookup_creates_once_and_returns_the_same_value_while_it_lives(
+    cache: intern.WeakCache[Any, Page], creator: Creator
+) -> None:
+    page = cache["home"]
+    assert page.key == "home"
+    assert cache["home"] is page
+    assert cache["".join(["ho", "me"])] is page
+    assert creator.calls == ["home"]
+
+
+def test_entry_vanishes_when_its_value_is_collected(
+    cache: intern.WeakCache[Any, Page], creator: Creator
+) -> None:
+    page = cache["home"]
+    page_ref = weakref.ref(page)
+    assert len(cache) == 1
+    del page
+    assert page_ref() is None  # the cache did not keep it
+    assert len(cache) == 0
+    assert "home" not in cache
+    assert cache.get("home") is None
+    assert cache["home"].key == "home"  # created again
+    assert creator.calls == ["home", "home"]
+
+
+def test_entry_of_a_value_in_a_cycle_vanishes_at_the_next_collection(
+    cache: intern.WeakCache[Any, Page],
+) -> None:
+    page = cache["cycle"]
+    page.me = page
+    del page
+    assert len(cache) == 1  # only a collection frees a cycle
+    gc.collect()
+    assert len(cache) == 0
+
+
+def test_keys_are_held_while_their_value_lives_and_released_after() -> None:
+    @dataclass(frozen=True)
+    class Key:
+        name: str
+
+    cache: intern.WeakCache[Key, Page] = intern.WeakCache(Page)
+    key = Key("k")
+    key_ref = weakref.ref(key)
+    page = cache[key]
+    del key
+    assert key_ref() is not None
+    del page
+    assert key_ref() is None
+
+
+def test_get_returns_the_live_value_or_the_default_and_never_creates(
+    cache: intern.WeakCache[Any, Page], creator: Creator
+) -> None:
+    assert cache.get("home") is None
+    fallback = Page("fallback")
+    assert cache.get("home", fallback) is fallback
+    assert cache.get("home", default=fallback) is fallback
+    assert creator.calls == []
+    page = cache["home"]
+    assert cache.get("home") is page
+    assert cache.get("home", fallback) is page
+
+
+def test_contains_says_whether_a_live_value_exists(cache: intern.WeakCache[Any, Page]) -> None:
+    assert "home" not in cache
+    page = cache["home"]
+    assert "home" in cache
+    assert 404 not in cache
+    del page
+    assert "home" not in cache
+
+
+def test_len_counts_entries(cache: intern.WeakCache[Any, Page]) -> None:
+    pages = [cache[number] for number in range(10)]
+    assert len(cache) == 10
+    del pages[::2]
+    assert len(cache) == 5
+
+
+def test_discard_forgets_the_entry_so_that_the_next_lookup_creates_anew(
+    cache: intern.WeakCache[Any, Page], creator: Creator
+) -> None:
+    old = cache["home"]
+    cache.discard("home")
+    assert "home" not in cache
+    assert len(cache) == 0
+    new = cache["home"]
+    assert new is not old
+    assert cache["home"] is new
+    assert creator.calls == ["home", "home"]
+    cache.discard("absent")  # nothing to forget: no error
+    assert len(cache) == 1
+
+
+def test_discarded_value_dying_later_never_removes_the_newer_entry(
+    cache: intern.WeakCache[Any, Page],
+) -> None:
+    old = cache["home"]
+    cache.discard("home")
+    new = cache["home"]
+    del old
+    assert cache.get("home") is new
+    assert len(cache) == 1
+
+
+def test_clear_forgets_every_entry(cache: intern.WeakCache[Any, Page]) -> None:
+    pages = [cache[number] for number in range(3)]
+    cache.clear()
+    assert len(cache) == 0
+    assert all(number not in cache for number in range(3))
+    assert cache[0] is not pages[0]
+
+
+def test_late_callback_never_removes_a_newer_entry(cache: intern.WeakCache[Any, Page]) -> None:
+    # A weak reference made after the cache's has its callback run first: it makes a
+    # new value for the key while the cache's own callback is still to come.
+    newer: list[Page] = []
+    page = cache["home"]
+    witness = weakref.ref(page, lambda _: newer.append(cache["home"]))
+    del page
+    assert witness() is None
+    assert len(newer) == 1
+    assert cache.get("home") is newer[0]
+    assert cache["home"] is newer[0]
+    assert len(cache) == 1
+
+
+@pytest.mark.parametrize("value", [1, "text", (1, 2), None], ids=repr)
+def test_values_that_cannot_be_weakly_referenced_are_refused_naming_the_type(
+    value: object,
+) -> None:
+    cache: intern.WeakCache[str, object] = intern.WeakCache(lambda _: value)
+    name = type(value).__name__
+    with pytest.raises(TypeError, match=rf"create returned '{name}'.*intern\.make"):
+        cache["key"]
+    assert len(cache) == 0
+
+
+def test_handles_from_make_can_be_cached(impl: Implementation) -> None:
+    cache: intern.WeakCache[str, intern.Handle[str]] = intern.WeakCache(impl.make)
+    handle = cache["GET"]
+    assert handle is impl.make("GET")
+    assert cache["GET"] is handle
+
+
+def test_exception_from_create_propagates_and_nothing_is_cached() -> None:
+    failures = [ValueError("first try fails")]
+
+    def create(key: str) -> Page:
+        if failures:
+            raise failures.pop()
+        return Page(key)
+
+    cache = intern.WeakCache(create)
+    with pytest.raises(ValueError, match="first try fails"):
+        cache["home"]
+    assert len(cache) == 0
+    assert "home" not in cache
+    assert cache["home"].key == "home"
+
+
+def test_exceptions_from_the_key_propagate_unchanged(cache: intern.WeakCache[Any, Page]) -> None:
+    class BadHash:
+        def __hash__(self) -> int:
+            raise ArithmeticError("no hash")
+
+    with pytest.raises(ArithmeticError, match="no hash"):
+        cache[BadHash()]
+    with pytest.raises(TypeError, match="unhashable"):
+        cache[[1, 2]]
+    assert len(cache) == 0
+
+
+def test_create_asking_for_its_own_key_raises_runtime_error() -> None:
+    cache: intern.WeakCache[str, Page]
+
+    def create(key: str) -> Page:
+        return cache[key]
+
+    cache = intern.WeakCache(create)
+    with pytest.raises(RuntimeError, match=r"create\('loop'\) asked for its own key on its own"):
+        in_a_thread(lambda: cache["loop"])
+    assert len(cache) == 0
+
+
+def test_create_asking_for_its_own_key_through_other_keys_raises_runtime_error() -> None:
+    cache: intern.WeakCache[int, Page]
+
+    def create(key: int) -> Page:
+        return cache[(key + 1) % 3]  # 0 asks for 1, 1 for 2, 2 for 0
+
+    cache = intern.WeakCache(create)
+    with pytest.raises(RuntimeError, match=r"create\(0\) asked for its own key"):
+        in_a_thread(lambda: cache[0])
+    assert len(cache) == 0
+
+
+def test_create_may_use_the_cache_for_other_keys() -> None:
+    cache: intern.WeakCache[str, Page]
+
+    def create(key: str) -> Page:
+        parts = [cache[part] for part in key.split("/")[1:]] if "/" in key else []
+        return Page((key, parts))
+
+    cache = intern.WeakCache(create)
+    page = cache["root/a/b"]
+    assert cache.get("a") is not None
+    assert page.key == ("root/a/b", [cache["a"], cache["b"]])
+
+
+def test_key_eq_that_uses_the_cache_neither_deadlocks_nor_duplicates() -> None:
+    cache: intern.WeakCache[Any, Page]
+    made: list[Page] = []
+
+    class Reentrant:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def __hash__(self) -> int:
+            return 1  # one hash, so that every lookup compares
+
+        def __eq__(self, other: object) -> bool:
+            made.append(cache[("from __eq__", self.name)])
+            return isinstance(other, Reentrant) and other.name == self.name
+
+    cache = intern.WeakCache(Page)
+    pages = {name: cache[Reentrant(name)] for name in "abcd"}
+    for name, page in pages.items():
+        assert cache[Reentrant(name)] is page
+    assert made
+    assert all(cache[page.key] is page for page in made)
+
+
+def test_collection_during_a_lookup_may_use_the_cache() -> None:
+    cache: intern.WeakCache[Any, Page] = intern.WeakCache(Page)
+    from_finalizers: list[Page] = []
+
+    class UsesCacheWhenFinalized:
+        def __init__(self, number: int) -> None:
+            self.number = number
+            self.me = self
+
+        def __del__(self) -> None:
+            from_finalizers.append(cache[("finalized", self.number)])
+
+    class Collecting:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def __hash__(self) -> int:
+            UsesCacheWhenFinalized(len(from_finalizers))  # garbage for the collection below
+            gc.collect()
+            return hash(self.name)
+
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Collecting) and other.name == self.name
+
+    keys = [Collecting(name) for name in "abc"]
+    pages = [cache[key] for key in keys]
+    assert [page.key for page in pages] == keys
+    assert from_finalizers
+    assert all(cache[page.key] is page for page in from_finalizers)
+
+
+def test_create_must_be_callable() -> None:
+    with pytest.raises(TypeError, match="WeakCache needs a callable create, not 'int'"):
+        intern.WeakCache(1)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+
+
+def test_repr_names_create_and_counts_entries(cache: intern.WeakCache[Any, Page]) -> None:
+    page = cache["home"]
+    assert repr(cache).startswith("<WeakCache of <tests.test_weak_cache.Creator object at ")
+    assert repr(cache).endswith(">: 1 entries>")
+    assert page.key == "home"
+
+
+# Threads: each test proves its point whatever the scheduling; the waits it contains
+# only order events, and fail rather than hang if something never happens.
+
+THREADS = 8
+
+
+def open_when(gate: threading.Event, condition: Callable[[], bool], what: str) -> threading.Thread:
+    """Set ``gate`` from another thread once ``condition()`` holds."""
+
+    def run() -> None:
+        wait_until(condition, what)
+        gate.set()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@pytest.fixture
+def gate() -> Iterator[threading.Event]:
+    """An event that create functions wait for; set at the end in any case."""
+    event = threading.Event()
+    try:
+        yield event
+    finally:
+        event.set()
+
+
+@dataclass
+class MissedTogether:
+    """What ``THREADS`` threads missing one key at once got, and the calls of create."""
+
+    outcomes: list[Page | BaseException]
+    calls: list[str]
+    cache: intern.WeakCache[str, Page]
+
+
+def miss_together(gate: threading.Event, first_call_raises: BaseException | None) -> MissedTogether:
+    """Have ``THREADS`` threads look up one key, all while its first create is running.
+
+    The first call of create waits until every thread has missed (and so waits for
+    it), then raises ``first_call_raises`` if given; later calls return a new Page.
+    """
+    calls: list[str] = []
+
+    def create(key: str) -> Page:
+        calls.append(key)
+        gate.wait(60)
+        if len(calls) == 1 and first_call_raises is not None:
+            raise first_call_raises
+        return Page(key)
+
+    cache = intern.WeakCache(create)
+    opener = open_when(gate, lambda: misses(cache) == THREADS, "all threads missed")
+    outcomes = call_in_threads(THREADS, lambda _: cache["page"])
+    opener.join()
+    return MissedTogether(outcomes, calls, cache)
+
+
+def test_concurrent_misses_on_one_key_call_create_once_and_share_the_value(
+    gate: threading.Event,
+) -> None:
+    missed = miss_together(gate, first_call_raises=None)
+    assert missed.calls == ["page"]
+    first = missed.outcomes[0]
+    assert isinstance(first, Page)
+    assert all(outcome is first for outcome in missed.outcomes)
+
+
+def test_misses_on_different_keys_create_in_parallel() -> None:
+    # Every create waits for all the others to have started: creates that ran one
+    # at a time would break the barrier instead.
+    started = threading.Barrier(THREADS, timeout=60)
+
+    def create(key: int) -> Page:
+        started.wait()
+        return Page(key)
+
+    cache = intern.WeakCache(create)
+    pages = call_in_threads(THREADS, lambda index: cache[index])
+    assert [page.key for page in pages if isinstance(page, Page)] == list(range(THREADS))
+
+
+def test_lookups_of_other_keys_do_not_wait_for_a_create(gate: threading.Event) -> None:
+    def create(key: str) -> Page:
+        if key == "slow":
+            gate.wait(60)
+        return Page(key)
+
+    cache = intern.WeakCache(create)
+    slow = threading.Thread(target=lambda: cache["slow"])
+    slow.start()
+    wait_until(lambda: misses(cache) == 1, "the slow create started")
+    fast = in_a_thread(lambda: cache["fast"])  # would hang if the slow create held the lock
+    assert fast.key == "fast"
+    gate.set()
+    slow.join()
+
+
+def test_exception_from_create_reaches_every_waiter_of_that_attempt_and_nothing_is_cached(
+    gate: threading.Event,
+) -> None:
+    error = LookupError("no such page")
+    missed = miss_together(gate, first_call_raises=error)
+    assert all(outcome is error for outcome in missed.outcomes)
+    assert missed.calls == ["page"]
+    assert len(missed.cache) == 0
+    assert missed.cache["page"].key == "page"  # the next lookup tries again
+    assert missed.calls == ["page", "page"]
+
+
+class Interrupted(BaseException):
+    """Like KeyboardInterrupt: not an Exception, so it is not shared with waiters."""
+
+
+def test_create_interrupted_by_a_base_exception_lets_the_waiters_try_again(
+    gate: threading.Event,
+) -> None:
+    missed = miss_together(gate, first_call_raises=Interrupted())
+    interrupted = [outcome for outcome in missed.outcomes if isinstance(outcome, Interrupted)]
+    pages = [outcome for outcome in missed.outcomes if isinstance(outcome, Page)]
+    assert len(interrupted) == 1
+    assert len(pages) == THREADS - 1
+    assert all(page is pages[0] for page in pages)
+    assert missed.calls == ["page", "page"]
+
+
+def test_creates_waiting_for_each_other_across_threads_raise_runtime_error() -> None:
+    # create("a") needs "b" and create("b") needs "a", each started in its own thread:
+    # the second wait would close the cycle, so it raises; the first then fails with it.
+    started = {key: threading.Event() for key in "ab"}
+    cache: intern.WeakCache[str, Page]
+
+    def create(key: str) -> Page:
+        started[key].set()
+        other = "b" if key == "a" else "a"
+        assert started[other].wait(60)
+        return Page(cache[other])
+
+    cache = intern.WeakCache(create)
+    outcomes = call_in_threads(2, lambda index: cache["ab"[index]])
+    assert all(isinstance(outcome, RuntimeError) for outcome in outcomes), outcomes
+    assert "asked for its own key through other threads" in str(outcomes[0])
+    assert len(cache) == 0
+
+
+class Collector:
+    """A thread that collects the young generation in a loop, until the block ends."""
+
+    def __enter__(self) -> None:
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run)
+        self.thread.start()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            gc.collect(0)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def test_concurrent_churn_keeps_one_live_value_per_key() -> None:
+    cache: intern.WeakCache[int, Page] = intern.WeakCache(Page)
+
+    def work(index: int) -> None:
+        rng = random.Random(index)
+        held: dict[int, Page] = {}
+        for _ in range(1500):
+            key = rng.randrange(30)
+            page = cache[key]
+            assert page.key == key
+            if key in held:
+                assert held[key] is page  # held values stay canonical
+            if rng.random() < 0.3:
+                page.me = page  # a cycle, for the collector
+            if rng.random() < 0.5:
+                held[key] = page
+            else:
+                held.pop(key, None)
+
+    with Collector():
+        outcomes = call_in_threads(THREADS, work)
+    assert [outcome for outcome in outcomes if outcome is not None] == []
+    collect()
+    assert len(cache) == 0
+
+
+def test_discards_racing_with_lookups_leave_a_sound_cache() -> None:
+    cache: intern.WeakCache[int, Page] = intern.WeakCache(Page)
+
+    def work(index: int) -> None:
+        rng = random.Random(index)
+        held: list[Page] = []
+        for _ in range(1500):
+            key = rng.randrange(30)
+            if index == 0:
+                cache.discard(key)
+                continue
+            page = cache[key]
+            assert page.key == key
+            found = cache.get(key)
+            assert found is None or found.key == key
+            held.append(page)
+            if len(held) > 10:
+                held.pop(0)
+
+    with Collector():
+        outcomes = call_in_threads(THREADS, work)
+    assert [outcome for outcome in outcomes if outcome is not None] == []
+    pages = {key: cache[key] for key in range(30)}
+    assert all(cache[key] is page for key, page in pages.items())
+    del pages
+    collect()
+    assert len(cache) == 0
+
+
+# Fork and exit.
+
+
+class BlockingKey:
+    """A key whose second comparison (the one made under the cache's lock) blocks."""
+
+    entered = threading.Event()
+    release = threading.Event()
+    comparisons = 0
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __eq__(self, other: object) -> bool:
+        BlockingKey.comparisons += 1
+        if BlockingKey.comparisons == 2:
+            BlockingKey.entered.set()
+            BlockingKey.release.wait(60)
+        return self is other
+
+
+def run_in_child(check: Callable[[], bool]) -> int:
+    pid = os.fork()
+    if pid == 0:  # the child: only this thread exists
+        status = 1
+        try:
+            status = 0 if check() else 1
+        finally:
+            os._exit(status)
+    _, wait_status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(wait_status)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_child_can_use_the_cache_while_a_parent_thread_held_its_lock() -> None:
+    cache: intern.WeakCache[Any, Page] = intern.WeakCache(Page)
+    keep = cache[BlockingKey()]  # an entry with the same hash, so that lookups compare
+    BlockingKey.comparisons = 0
+    BlockingKey.entered.clear()
+    BlockingKey.release.clear()
+    holder = threading.Thread(target=lambda: cache[BlockingKey()])
+    holder.start()
+    try:
+        assert BlockingKey.entered.wait(60), "the holder thread never compared under the lock"
+        lock: Any = cache._lock  # pyright: ignore[reportPrivateUsage] -- proves the lock is held
+        assert not lock.acquire(blocking=False)
+        exit_code = run_in_child(lambda: cache["after fork"].key == "after fork")
+    finally:
+        BlockingKey.release.set()
+        holder.join()
+    assert exit_code == 0
+    assert keep.key is not None
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_child_creates_a_key_whose_create_was_running_in_a_parent_thread(
+    gate: threading.Event,
+) -> None:
+    def create(key: str) -> Page:
+        if threading.current_thread() is not threading.main_thread():
+            gate.wait(60)
+        return Page(key)
+
+    cache = intern.WeakCache(create)
+    creating = threading.Thread(target=lambda: cache["page"])
+    creating.start()
+    try:
+        wait_until(lambda: misses(cache) == 1, "the parent thread's create started")
+        exit_code = run_in_child(lambda: cache["page"].key == "page")
+    finally:
+        gate.set()
+        creating.join()
+    assert exit_code == 0
+
+
+EXIT_SCRIPT = """
+import collections, gc, os, sys, intern
+
+class Page:
+    def __init__(self, key):
+        self.key = key
+        self.me = self  # a cycle: freed by a collection, or at exit
+
+cache = intern.WeakCache(Page)
+
+@intern.weak_cache
+def page(key):
+    return Page(key)
+
+class UsesCachesWhenFinalized:
+    # Attached to modules below, it is finalized while shutdown clears module
+    # globals, so it takes what it uses as default arguments.
+    def __init__(self, tag):
+        self.tag = tag
+    def __del__(self, cache=cache, page=page, write=os.write):
+        assert cache[("finalized", self.tag)].key == ("finalized", self.tag)
+        assert page(self.tag).key == self.tag
+        write(1, f"finalized {self.tag}\\n".encode())
+
+live = [cache[number] for number in range(50)] + [page(number) for number in range(50)]
+for number in range(50, 100):
+    cache[number], page(number)  # left for shutdown
+os._intern_test_finalizer = UsesCachesWhenFinalized("os")
+collections._intern_test_finalizer = UsesCachesWhenFinalized("collections")
+sys._intern_test_finalizer = UsesCachesWhenFinalized("sys")
+gc.disable()
+print("ok", flush=True)
+"""
+
+
+def test_interpreter_exit_with_live_entries_cycles_and_finalizers_is_quiet() -> None:
+    result = run_python(EXIT_SCRIPT)
+    assert result.stderr == ""
+    assert result.stdout.startswith("ok\n")
+    finalized = sorted(result.stdout.splitlines()[1:])
+    assert finalized == ["finalized collections", "finalized os", "finalized sys"]
+    assert result.returncode == 0

@@ -1,0 +1,207 @@
+"""@weak_cache: a function's results cached weakly by argument, functools-style."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import pickle
+import threading
+import weakref
+from dataclasses import dataclass, field
+
+import pytest
+
+import intern
+from tests.helpers import call_in_threads, collect, wait_until
+
+
+@dataclass(eq=False)
+class Page:
+    """A result: weakly referenceable, compared by identity."""
+
+    number: int
+    size: int = 0
+    me: Page | None = field(default=None, repr=False)
+
+
+calls: list[tuple[int, int]] = []
+
+
+@intern.weak_cache
+def load_page(number: int, size: int = 10) -> Page:
+    """Load one page (the docstring is kept)."""
+    calls.append((number, size))
+    return Page(number, size)
+
+
+@pytest.fixture(autouse=True)
+def fresh_load_page() -> None:
+    load_page.cache_clear()
+    calls.clear()
+
+
+def test_equal_arguments_share_one_result_while_it_lives() -> None:
+    page = load_page(1)
+    assert load_page(1) is page
+    assert load_page(2) is not page
+    assert load_page(1, 20) is not page
+    assert calls == [(1, 10), (2, 10), (1, 20)]
+
+
+def test_result_is_made_again_after_it_is_collected() -> None:
+    page = load_page(1)
+    page_ref = weakref.ref(page)
+    del page
+    assert page_ref() is None  # the cache did not keep it
+    assert load_page.cache_info().currsize == 0
+    load_page(1)
+    assert calls == [(1, 10), (1, 10)]
+
+
+def test_result_in_a_cycle_is_released_at_the_next_collection() -> None:
+    page = load_page(1)
+    page.me = page
+    del page
+    assert load_page.cache_info().currsize == 1
+    collect()
+    assert load_page.cache_info().currsize == 0
+
+
+def test_positional_and_keyword_arguments_make_different_entries_as_in_functools() -> None:
+    pages = [load_page(1, 10), load_page(1, size=10), load_page(number=1, size=10)]
+    assert load_page(1, size=10) is pages[1]
+    assert len({id(page) for page in pages}) == 3
+    assert [page.size for page in pages] == [10, 10, 10]
+
+
+def test_cache_info_counts_hits_misses_and_live_entries() -> None:
+    assert load_page.cache_info() == intern.CacheInfo(hits=0, misses=0, currsize=0)
+    first = load_page(1)
+    load_page(1)
+    load_page(1)
+    second = load_page(2)
+    assert load_page.cache_info() == intern.CacheInfo(hits=2, misses=2, currsize=2)
+    del first
+    assert load_page.cache_info() == intern.CacheInfo(hits=2, misses=2, currsize=1)
+    assert second.number == 2
+
+
+def test_cache_clear_forgets_results_and_resets_the_statistics() -> None:
+    page = load_page(1)
+    load_page(1)
+    load_page.cache_clear()
+    assert load_page.cache_info() == intern.CacheInfo(hits=0, misses=0, currsize=0)
+    again = load_page(1)
+    assert again is not page
+    assert load_page.cache_info() == intern.CacheInfo(hits=0, misses=1, currsize=1)
+
+
+def test_unhashable_arguments_raise_type_error() -> None:
+    @intern.weak_cache
+    def first_page(numbers: list[int]) -> Page:
+        return Page(numbers[0])
+
+    with pytest.raises(TypeError, match="unhashable type: 'list'"):
+        first_page([1, 2])
+
+
+def test_results_that_cannot_be_weakly_referenced_raise_type_error() -> None:
+    @intern.weak_cache
+    def count(text: str) -> int:
+        return len(text)
+
+    with pytest.raises(TypeError, match=r"create returned 'int'.*intern\.make"):
+        count("abc")
+    assert count.cache_info().currsize == 0
+
+
+def test_exception_from_the_function_propagates_and_is_not_cached() -> None:
+    failures = [KeyError("not yet")]
+
+    @intern.weak_cache
+    def flaky(number: int) -> Page:
+        if failures:
+            raise failures.pop()
+        return Page(number)
+
+    with pytest.raises(KeyError, match="not yet"):
+        flaky(1)
+    page = flaky(1)
+    assert page.number == 1
+    assert flaky.cache_info() == intern.CacheInfo(hits=0, misses=2, currsize=1)
+
+
+def test_decorated_function_keeps_its_name_doc_and_signature() -> None:
+    assert load_page.__name__ == "load_page"
+    assert load_page.__qualname__ == "load_page"
+    assert load_page.__module__ == __name__
+    assert load_page.__doc__ == "Load one page (the docstring is kept)."
+    assert inspect.signature(load_page) == inspect.signature(load_page.__wrapped__)
+    assert list(inspect.signature(load_page).parameters) == ["number", "size"]
+    assert repr(load_page).startswith("<weak_cache of <function load_page at ")
+
+
+def test_concurrent_calls_with_equal_arguments_call_the_function_once() -> None:
+    threads = 8
+    gate = threading.Event()
+    made: list[int] = []
+
+    @intern.weak_cache
+    def slow_page(number: int) -> Page:
+        made.append(number)
+        gate.wait(60)
+        return Page(number)
+
+    def open_gate() -> None:
+        wait_until(lambda: slow_page.cache_info().misses == threads, "all threads missed")
+        gate.set()
+
+    opener = threading.Thread(target=open_gate)
+    opener.start()
+    try:
+        pages = call_in_threads(threads, lambda _: slow_page(7))
+    finally:
+        gate.set()
+        opener.join()
+    assert made == [7]
+    assert all(page is pages[0] for page in pages)
+    assert slow_page.cache_info() == intern.CacheInfo(hits=0, misses=threads, currsize=1)
+
+
+class Book:
+    """Results cached per book and page number, through a decorated method."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.loads = 0
+
+    @intern.weak_cache
+    def page(self, number: int) -> Page:
+        self.loads += 1
+        return Page(number)
+
+
+def test_a_decorated_method_caches_by_instance_and_arguments() -> None:
+    first, second = Book("first"), Book("second")
+    page = first.page(1)
+    assert first.page(1) is page
+    assert second.page(1) is not page
+    assert (first.loads, second.loads) == (1, 1)
+    assert Book.page.cache_info().hits == 1
+    assert Book.page(first, 1) is page  # through the class, the instance is an argument
+
+
+def test_an_instance_is_released_once_its_cached_results_are() -> None:
+    book = Book("short-lived")
+    book_ref = weakref.ref(book)
+    page = book.page(1)
+    del book
+    assert book_ref() is not None  # held by the key while the result lives
+    del page
+    assert book_ref() is None
+
+
+def test_a_decorated_function_pickles_and_copies_as_itself() -> None:
+    assert pickle.loads(pickle.dumps(load_page)) is load_page
+    assert copy.copy(load_page) is load_page
+    assert copy.deepcopy(load_page) is load_page
