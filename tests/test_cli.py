@@ -14,7 +14,7 @@ from intern import _cli
 from tests.helpers import run_cli
 
 
-@pytest.mark.parametrize("command", [[], ["scan"]], ids=["main", "scan"])
+@pytest.mark.parametrize("command", [[], ["scan"], ["bench"]], ids=["main", "scan", "bench"])
 def test_help_documents_the_exit_statuses(
     capsys: pytest.CaptureFixture[str], command: list[str]
 ) -> None:
@@ -31,6 +31,12 @@ def test_scan_help_says_what_is_counted(capsys: pytest.CaptureFixture[str]) -> N
         assert term in help_text
     for format_name in ["csv", "tsv", "jsonl", "text", "python"]:
         assert f"\n  {format_name} (" in help_text
+
+
+def test_bench_help_describes_the_method(capsys: pytest.CaptureFixture[str]) -> None:
+    help_text = run_cli(capsys, "bench", "--help").out
+    for term in ["for value in data: f(value)", "keeps its best", "tracemalloc"]:
+        assert term in help_text
 
 
 def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from intern import _scan
+from intern import _bench, _scan
 from intern._text import Progress
 
 PROG = "python -m intern"
@@ -30,7 +30,8 @@ exit status:
 """
 
 DESCRIPTION = """\
-See what interning saves on your data."""
+See what interning saves on your data (scan), and how fast it is on this machine
+(bench)."""
 
 SCAN_DESCRIPTION = """\
 Intern every value of the inputs with a fresh intern.Interner and report records,
@@ -75,7 +76,7 @@ what is counted:
                         interning keeps
   saving                memory as parsed minus memory deduplicated. Neither counts
                         the containers holding the values (rows, dicts) nor the
-                        interner's own table
+                        interner's own table (see bench)
   columns               the {_scan.TOP_COLUMNS} columns that save the most interned on their own
                         (a value in two columns counts in each)
 
@@ -87,6 +88,40 @@ bytes_deduplicated, bytes_saved).
 Progress is shown on stderr when it is a terminal.
 
 {EXIT_STATUSES}"""
+
+BENCH_DESCRIPTION = """\
+Time intern.make (each implementation found: python, and c when the accelerator is
+built) against sys.intern, a strong dict pool and a WeakValueDictionary interner,
+on the same data in one run."""
+
+BENCH_EPILOG = f"""\
+cases:
+  hit path on {_bench.ENTRIES:,} strings, and on {_bench.ENTRIES:,} (str, str, int) records: each
+      table already holds the values, and is given equal copies of them (distinct
+      objects, as a parser returns them). Ratios are to sys.intern for strings,
+      to the dict pool's lookup for records.
+  miss and reclaim: make the handle of a value new to the table and drop it at
+      once. Ratios are to the WeakValueDictionary interner. sys.intern and the
+      dict pool are left out: the data keeps its values alive, so they would hit.
+  identity: "a is b" on two handles against "a == b" on two equal values that are
+      distinct objects: strings of {_bench.LONG_TEXT:,} characters, tuples of
+      {_bench.LONG_TUPLE} strings.
+
+method: every contender runs "for value in data: f(value)" over the same data
+(the identity case: "value is b", "value == b"). Contenders take turns over
+{_bench.FULL.rounds} rounds ({_bench.QUICK.rounds} with --quick) and each keeps its best
+(minimum) time, as noise on a shared machine only adds time; ns/op is that time
+per value, and ratios are taken within the run. bytes/entry: memory traced by
+tracemalloc while a fresh table takes {_bench.ENTRIES:,} values, minus the list holding
+the results, per value (the values exist before tracing starts). sys.intern's
+table is the interpreter's own, so it has no figure.
+
+exit status:
+  {EXIT_OK}    done
+  {EXIT_BAD_OUTPUT}    standard output was closed before all was written
+  {EXIT_USAGE}    usage error
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
+"""
 
 
 def _text_encoding(name: str) -> str:
@@ -158,6 +193,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("--json", action="store_true", help="print one JSON object, for scripts")
 
+    bench = commands.add_parser(
+        "bench",
+        help="show how fast interning is on this machine",
+        description=BENCH_DESCRIPTION,
+        epilog=BENCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    bench.set_defaults(command=_run_bench)
+    bench.add_argument("--quick", action="store_true", help="a run of a few seconds, less precise")
+    bench.add_argument("--json", action="store_true", help="print one JSON object, for scripts")
     return parser
 
 
@@ -188,6 +233,12 @@ def _run_scan(arguments: argparse.Namespace) -> int:
     except _scan.ScanError as error:
         print(f"{PROG} scan: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    print(json.dumps(report.as_json()) if arguments.json else report.as_text())
+    return EXIT_OK
+
+
+def _run_bench(arguments: argparse.Namespace) -> int:
+    report = _bench.run(quick=arguments.quick, progress=_progress())
     print(json.dumps(report.as_json()) if arguments.json else report.as_text())
     return EXIT_OK
 
