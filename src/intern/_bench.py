@@ -4,9 +4,10 @@ Each case times loops of the form ``for value in data: f(value)`` over the same
 data for every contender. Machines are shared and noisy, and noise only ever adds
 time, so the contenders take turns over several rounds (each round starting with
 the next one) and each keeps its best time; ratios are taken within the run.
-Memory per live entry is what ``tracemalloc`` traces while a fresh table takes
-``ENTRIES`` values, less the list that holds the results; the values themselves
-exist before tracing starts.
+Turns are short and many, because a short turn is more likely to run
+undisturbed. Memory per live entry is what ``tracemalloc`` traces while a fresh
+table takes ``TRACED`` values, less the list that holds the results; the values
+themselves exist before tracing starts.
 
 The implementations of ``intern.make`` are found at run time: the pure-Python one
 always, the C accelerator when it is built.
@@ -32,8 +33,10 @@ from intern._text import Progress, render_table
 IMPLEMENTATIONS = (("python", "intern._pure"), ("c", "intern._speedups"))
 """Label and module of each implementation that may be available."""
 
-ENTRIES = 10_000
-"""Values in the hit and churn cases' data, and entries in the memory measure."""
+ENTRIES = 1_000
+"""Values in the timed data of the hit and churn cases."""
+TRACED = 10_000
+"""Entries in the memory measure: enough that a table's growth steps average out."""
 COPIES = 1_000
 """Equal long values compared in the identity case."""
 LONG_TEXT = 1_000
@@ -54,8 +57,8 @@ class Settings:
     added until it does."""
 
 
-QUICK = Settings(rounds=3, turn_ns=2_000_000)
-FULL = Settings(rounds=20, turn_ns=20_000_000)
+QUICK = Settings(rounds=5, turn_ns=1_000_000)
+FULL = Settings(rounds=100, turn_ns=2_000_000)
 
 
 @dataclass(frozen=True)
@@ -279,15 +282,17 @@ def _hit_case(
 ) -> Callable[[], _Case]:
     """Build a case that looks up equal copies of values every table already holds.
 
-    The first of the ``strong`` tables is the baseline.
+    The first ``ENTRIES`` values are timed; memory is measured on all of them. The
+    first of the ``strong`` tables is the baseline.
     """
 
     def build() -> _Case:
-        copies = [_copy(value) for value in values]
+        timed = values[:ENTRIES]
+        copies = [_copy(value) for value in timed]
         contenders: list[_Contender] = []
         for table in [*strong, *_weak_tables()]:
             function = table.new()
-            held = [function(value) for value in values]
+            held = [function(value) for value in timed]
             per_entry = _bytes_per_entry(table.new, values) if table.own_table else None
             timer = partial(_time_calls, function, copies)
             contenders.append(_Contender(table.label, timer, len(copies), per_entry, held))
@@ -338,13 +343,13 @@ def _identity_case() -> _Case:
 
 
 def _strings() -> list[Any]:
-    return [f"token-{index:05d}" for index in range(ENTRIES)]
+    return [f"token-{index:05d}" for index in range(TRACED)]
 
 
 def _records() -> list[Any]:
     methods, statuses = ("GET", "POST", "PUT", "DELETE"), (200, 201, 404)
     return [
-        (methods[index % 4], f"/api/items/{index}", statuses[index % 3]) for index in range(ENTRIES)
+        (methods[index % 4], f"/api/items/{index}", statuses[index % 3]) for index in range(TRACED)
     ]
 
 

@@ -104,15 +104,15 @@ cases:
       once. Ratios are to the WeakValueDictionary interner. sys.intern and the
       dict pool are left out: the data keeps its values alive, so they would hit.
   identity: "a is b" on two handles against "a == b" on two equal values that are
-      distinct objects: strings of {_bench.LONG_TEXT:,} characters, tuples of
-      {_bench.LONG_TUPLE} strings.
+      distinct objects: tuples of {_bench.LONG_TUPLE} strings, and strings of
+      {_bench.LONG_TEXT:,} characters.
 
 method: every contender runs "for value in data: f(value)" over the same data
-(the identity case: "value is b", "value == b"). Contenders take turns over
-{_bench.FULL.rounds} rounds ({_bench.QUICK.rounds} with --quick) and each keeps its best
+(the identity case: "value is b", "value == b"). Contenders take short turns,
+{_bench.FULL.rounds} rounds ({_bench.QUICK.rounds} with --quick), and each keeps its best
 (minimum) time, as noise on a shared machine only adds time; ns/op is that time
 per value, and ratios are taken within the run. bytes/entry: memory traced by
-tracemalloc while a fresh table takes {_bench.ENTRIES:,} values, minus the list holding
+tracemalloc while a fresh table takes {_bench.TRACED:,} values, minus the list holding
 the results, per value (the values exist before tracing starts). sys.intern's
 table is the interpreter's own, so it has no figure.
 
