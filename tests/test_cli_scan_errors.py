@@ -70,60 +70,64 @@ def test_undecodable_bytes_in_a_multibyte_encoding(
     )
 
 
-def test_malformed_csv_names_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = write_bytes(tmp_path / "bad.csv", b'a,b\n1,2\n3,"x"y\n5,6\n')
-    assert_bad_input(run_cli(capsys, "scan", path), f"{path}:3", "malformed CSV: ")
-
-
-def test_unterminated_quote_names_the_line_where_the_record_starts(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    path = write_bytes(tmp_path / "bad.tsv", b'a\tb\n1\t"open\n2\t3\n')
-    outcome = run_cli(capsys, "scan", path)
-    assert_bad_input(outcome, f"{path}:2", "malformed TSV: unexpected end of data at line 3")
-
-
-def test_malformed_json_line_names_its_line_and_column(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    path = write_bytes(tmp_path / "bad.jsonl", b'{"a": 1}\n{"a": 1,}\n{"a": 2}\n')
-    assert_bad_input(
-        run_cli(capsys, "scan", path),
-        f"{path}:2",
+MALFORMED = [
+    pytest.param("bad.csv", b'a,b\n1,2\n3,"x"y\n5,6\n', 3, "malformed CSV: ',' expected", id="csv"),
+    pytest.param(
+        "bad.tsv",
+        b'a\tb\n1\t"open\n2\t3\n',
+        2,  # where the record starts
+        "malformed TSV: unexpected end of data at line 3",
+        id="tsv-unterminated-quote",
+    ),
+    pytest.param(
+        "bad.jsonl",
+        b'{"a": 1}\n{"a": 1,}\n{"a": 2}\n',
+        2,
         "malformed JSON: Expecting property name enclosed in double quotes at column 9",
-    )
+        id="json-syntax",
+    ),
+    pytest.param(
+        "bad.jsonl",
+        b'{"a": 1}\n' + b"[" * 100_000 + b"\n",
+        2,
+        "malformed JSON: nested too deeply",
+        id="json-nesting",
+    ),
+    pytest.param(
+        "bad.jsonl",
+        b'{"a": 1}\n' + b"1" * 5_000 + b"\n",
+        2,
+        "malformed JSON: Exceeds the limit",
+        id="json-long-number",
+    ),
+    pytest.param(
+        "bad.py",
+        b"if True:\n        a = 1\n    b = 2\n",
+        3,
+        "cannot tokenize: unindent does not match",
+        id="python-indentation",
+    ),
+    pytest.param(
+        "bad.py",
+        b"# coding: no-such-codec\nx = 1\n",
+        1,
+        "cannot tokenize: unknown encoding",
+        id="python-coding",
+    ),
+]
 
 
-@pytest.mark.parametrize(
-    ("line", "what"),
-    [
-        (b"{not json}", "malformed JSON: Expecting property name"),
-        (b"[" * 100_000, "malformed JSON: nested too deeply"),
-        (b"1" * 5_000, "malformed JSON: Exceeds the limit"),
-    ],
-    ids=["syntax", "nesting", "long-number"],
-)
-def test_every_kind_of_bad_json_line_is_one_line_of_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], line: bytes, what: str
+@pytest.mark.parametrize(("name", "data", "line", "what"), MALFORMED)
+def test_a_malformed_record_is_one_line_naming_its_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    data: bytes,
+    line: int,
+    what: str,
 ) -> None:
-    path = write_bytes(tmp_path / "bad.jsonl", b'{"a": 1}\n' + line + b"\n")
-    assert_bad_input(run_cli(capsys, "scan", path), f"{path}:2", what)
-
-
-def test_python_source_that_does_not_tokenize(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    path = write_bytes(tmp_path / "bad.py", b"if True:\n        a = 1\n    b = 2\n")
-    assert_bad_input(run_cli(capsys, "scan", path), f"{path}:3", "cannot tokenize: ")
-
-
-def test_python_source_with_an_unknown_coding_declaration(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    path = write_bytes(tmp_path / "bad.py", b"# coding: no-such-codec\nx = 1\n")
-    assert_bad_input(
-        run_cli(capsys, "scan", path), f"{path}:1", "cannot tokenize: unknown encoding"
-    )
+    path = write_bytes(tmp_path / name, data)
+    assert_bad_input(run_cli(capsys, "scan", path), f"{path}:{line}", what)
 
 
 def test_skip_bad_counts_malformed_records_and_goes_on(

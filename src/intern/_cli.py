@@ -151,12 +151,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
 
-    scan = commands.add_parser(
+    scan = _add_command(
+        commands.add_parser,
         "scan",
-        help="show what interning saves on your data",
-        description=SCAN_DESCRIPTION,
-        epilog=SCAN_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "show what interning saves on your data",
+        SCAN_DESCRIPTION,
+        SCAN_EPILOG,
     )
     scan.set_defaults(command=_run_scan)
     scan.add_argument(
@@ -191,19 +191,36 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--limit", type=_positive, metavar="N", help="stop after N records (all inputs together)"
     )
-    scan.add_argument("--json", action="store_true", help="print one JSON object, for scripts")
 
-    bench = commands.add_parser(
+    bench = _add_command(
+        commands.add_parser,
         "bench",
-        help="show how fast interning is on this machine",
-        description=BENCH_DESCRIPTION,
-        epilog=BENCH_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "show how fast interning is on this machine",
+        BENCH_DESCRIPTION,
+        BENCH_EPILOG,
     )
     bench.set_defaults(command=_run_bench)
     bench.add_argument("--quick", action="store_true", help="a run of a few seconds, less precise")
-    bench.add_argument("--json", action="store_true", help="print one JSON object, for scripts")
     return parser
+
+
+def _add_command(
+    add_parser: Callable[..., argparse.ArgumentParser],
+    name: str,
+    summary: str,
+    description: str,
+    epilog: str,
+) -> argparse.ArgumentParser:
+    """Add a command whose help keeps its line breaks, with the --json every command has."""
+    command = add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    command.add_argument("--json", action="store_true", help="print one JSON object, for scripts")
+    return command
 
 
 def _progress() -> Progress | None:
