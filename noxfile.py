@@ -65,6 +65,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS[0])
 def demo(session: nox.Session) -> None:
-    """Run the README's quick start, as a newcomer would."""
+    """Run the README's quick start and its main job, the default scan, as a newcomer would."""
     session.install(".")
     session.run("python", "examples/quickstart.py")
+    session.run("python", "-m", "intern", "scan")
