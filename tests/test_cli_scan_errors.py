@@ -81,9 +81,9 @@ MALFORMED = [
     ),
     pytest.param(
         "bad.jsonl",
-        b'{"a": 1}\n{"a": 1,}\n{"a": 2}\n',
+        b'{"a": 1}\n{"a" 1}\n{"a": 2}\n',
         2,
-        "malformed JSON: Expecting property name enclosed in double quotes at column 9",
+        "malformed JSON: Expecting ':' delimiter at column 6",
         id="json-syntax",
     ),
     pytest.param(
