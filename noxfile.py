@@ -169,7 +169,8 @@ def _memcheck_errors(report: Path) -> tuple[list[str], int]:
 
 @nox.session(python=PYTHONS[0])
 def demo(session: nox.Session) -> None:
-    """Run the README's quick start and recipe, as a newcomer would."""
+    """Run the README's quick start, its recipe and its main job, as a newcomer would."""
     session.install(".")
     session.run("python", "examples/quickstart.py")
     session.run("python", "examples/mmap_cache.py")
+    session.run("python", "-m", "intern", "scan")

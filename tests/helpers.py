@@ -1,9 +1,10 @@
-"""Helpers shared by the tests: the implementations under test, garbage collection, threads."""
+"""Helpers shared by the tests: implementations, garbage collection, threads, the CLI."""
 
 from __future__ import annotations
 
 import gc
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -15,7 +16,10 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Protocol, TypeVar, cast
 
+import pytest
+
 import intern
+from intern._cli import main
 
 T = TypeVar("T", bound=Hashable)
 
@@ -102,3 +106,45 @@ def run_python(source: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(source)], capture_output=True, text=True, check=False
     )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one run of the command line did: its exit status and its output."""
+
+    status: int
+    out: str
+    err: str
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> Outcome:
+    """Run ``python -m intern`` in this process on ``argv``, capturing its output."""
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return Outcome(status, captured.out, captured.err)
+
+
+def scan_report(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
+    """Run ``scan --json`` on ``argv``; check that it succeeded quietly and adds up."""
+    outcome = run_cli(capsys, "scan", "--json", *argv)
+    assert (outcome.status, outcome.err) == (0, "")
+    report: dict[str, Any] = json.loads(outcome.out)
+    assert_consistent(report)
+    return report
+
+
+def assert_consistent(report: dict[str, Any]) -> None:
+    """Check the invariants of a scan report, in total and for each column."""
+    for part in [report, *report["columns"]]:
+        assert 0 <= part["distinct"] <= part["values"]
+        assert part["bytes_as_parsed"] == part["bytes_deduplicated"] + part["bytes_saved"]
+        assert 0 <= part["bytes_saved"] <= part["bytes_as_parsed"]
+        assert (part["distinct"] == 0) == (part["bytes_deduplicated"] == 0)
+    columns = report["columns"]
+    assert len(columns) == min(report["fields"], 10)
+    savings = [column["bytes_saved"] for column in columns]
+    assert savings == sorted(savings, reverse=True)
+    if report["fields"] <= 10:
+        assert sum(column["values"] for column in columns) == report["values"]
+        assert max((column["distinct"] for column in columns), default=0) <= report["distinct"]
+        assert sum(savings) <= report["bytes_saved"]

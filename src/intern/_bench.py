@@ -1,0 +1,448 @@
+"""``python -m intern bench``: how fast ``intern.make`` is beside the usual alternatives.
+
+Each case times loops of the form ``for value in data: f(value)`` over the same
+data for every contender. Machines are shared and noisy, and noise only ever adds
+time, so the contenders take turns over several rounds (each round starting with
+the next one) and each keeps its best time; ratios are taken within the run.
+Turns are short and many, because a short turn is more likely to run
+undisturbed. Memory per live entry is what ``tracemalloc`` traces while a fresh
+table takes ``TRACED`` values, less the list that holds the results; the values
+themselves exist before tracing starts.
+
+The implementations of ``intern.make`` are found at run time: the pure-Python one
+always, the C accelerator when it is built.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import platform
+import sys
+import tracemalloc
+import weakref
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from time import perf_counter_ns
+from typing import Any, cast
+
+import intern
+from intern._text import Progress, render_table
+
+IMPLEMENTATIONS = (("python", "intern._pure"), ("c", "intern._speedups"))
+"""Label and module of each implementation that may be available."""
+
+ENTRIES = 1_000
+"""Values in the timed data of the hit and churn cases."""
+TRACED = 10_000
+"""Entries in the memory measure: enough that a table's growth steps average out."""
+COPIES = 1_000
+"""Equal long values compared in the identity case."""
+LONG_TEXT = 1_000
+LONG_TUPLE = 100
+
+Intern = Callable[[Any], object]
+"""An interning function: the value in, its canonical object or handle out."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How long to measure."""
+
+    rounds: int
+    """Turns each contender takes; its best one counts."""
+    turn_ns: int
+    """About how long the slowest contender's turn takes: passes over the data are
+    added until it does."""
+
+
+QUICK = Settings(rounds=5, turn_ns=1_000_000)
+FULL = Settings(rounds=100, turn_ns=2_000_000)
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A contender for the hit and churn cases: something that interns."""
+
+    label: str
+    new: Callable[[], Intern]
+    """Return the interning function of a fresh, empty table."""
+    own_table: bool = True
+    """False for sys.intern, whose table is the interpreter's: its memory is not measured."""
+
+
+@dataclass(frozen=True)
+class _Contender:
+    name: str
+    timer: Callable[[int], int]
+    """Loops over the data so many times and returns the time it took, in nanoseconds."""
+    operations: int
+    """Operations in one pass over the data."""
+    bytes_per_entry: float | None = None
+    keep_alive: object = None
+    """What the contender's table must keep to find hits (handles, for weak tables)."""
+
+
+@dataclass(frozen=True)
+class _Case:
+    name: str
+    title: str
+    baseline: str
+    contenders: list[_Contender]
+
+
+@dataclass(frozen=True)
+class Result:
+    """One contender's figures in one case."""
+
+    contender: str
+    ns_per_op: float
+    ratio: float
+    """ns_per_op divided by the baseline's, in the same run."""
+    bytes_per_entry: float | None
+
+
+@dataclass(frozen=True)
+class CaseReport:
+    """The results of one case, in the order the contenders took turns."""
+
+    name: str
+    title: str
+    baseline: str
+    results: tuple[Result, ...]
+
+
+@dataclass(frozen=True)
+class BenchReport:
+    """Every case's results, and where they were measured."""
+
+    python: str
+    machine: str
+    cpu: str
+    implementations: tuple[str, ...]
+    quick: bool
+    rounds: int
+    cases: tuple[CaseReport, ...] = field(default=())
+
+    def as_json(self) -> dict[str, object]:
+        """Return the report as one JSON-ready object."""
+        return {
+            "python": self.python,
+            "machine": self.machine,
+            "cpu": self.cpu,
+            "implementations": list(self.implementations),
+            "quick": self.quick,
+            "rounds": self.rounds,
+            "cases": [
+                {
+                    "name": case.name,
+                    "title": case.title,
+                    "baseline": case.baseline,
+                    "results": [
+                        {
+                            "contender": result.contender,
+                            "ns_per_op": result.ns_per_op,
+                            "ratio": result.ratio,
+                            "bytes_per_entry": result.bytes_per_entry,
+                        }
+                        for result in case.results
+                    ],
+                }
+                for case in self.cases
+            ],
+        }
+
+    def as_text(self) -> str:
+        """Return the report for people: one table per case."""
+        lines = [
+            f"{self.python} on {self.machine} ({self.cpu});"
+            f" implementations of intern.make: {', '.join(self.implementations)}",
+            f"best of {self.rounds} interleaved rounds{' (--quick)' if self.quick else ''}",
+        ]
+        for case in self.cases:
+            with_bytes = any(result.bytes_per_entry is not None for result in case.results)
+            header = ["contender", "ns/op", f"vs {case.baseline}"]
+            header += ["bytes/entry"] if with_bytes else []
+            rows: list[list[str]] = []
+            for result in case.results:
+                row = [result.contender, f"{result.ns_per_op:,.1f}", f"{result.ratio:.2f}x"]
+                if with_bytes:
+                    entry = result.bytes_per_entry
+                    row.append("-" if entry is None else f"{entry:,.0f}")
+                rows.append(row)
+            lines += ["", f"{case.title}:", *("  " + line for line in render_table(header, rows))]
+        return "\n".join(lines)
+
+
+def implementations() -> list[tuple[str, type[intern.Interner[Any]]]]:
+    """Return the ``Interner`` class of each implementation that imports here, by label."""
+    found: list[tuple[str, type[intern.Interner[Any]]]] = []
+    for label, module_name in IMPLEMENTATIONS:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        found.append((label, cast("type[intern.Interner[Any]]", module.Interner)))
+    return found
+
+
+class _StrongPool(dict[Hashable, Hashable]):
+    """A strong pool: keeps every value for ever; a hit is one dict lookup."""
+
+    def __missing__(self, value: Hashable) -> Hashable:
+        self[value] = value
+        return value
+
+
+class _Box:
+    """What a WeakValueDictionary interner hands out: str and tuple take no weak references."""
+
+    __slots__ = ("__weakref__", "value")
+
+    def __init__(self, value: Hashable) -> None:
+        self.value = value
+
+
+def _weak_pool() -> Intern:
+    """Return a straightforward weak interner: a WeakValueDictionary from value to box."""
+    table: weakref.WeakValueDictionary[Hashable, _Box] = weakref.WeakValueDictionary()
+
+    def make(value: Hashable) -> _Box:
+        box = table.get(value)
+        if box is None:
+            box = table[value] = _Box(value)
+        return box
+
+    return make
+
+
+def _time_calls(function: Intern, data: list[Any], passes: int) -> int:
+    start = perf_counter_ns()
+    for _ in range(passes):
+        for value in data:
+            function(value)
+    return perf_counter_ns() - start
+
+
+def _time_identity(target: object, data: list[Any], passes: int) -> int:
+    start = perf_counter_ns()
+    for _ in range(passes):
+        for value in data:
+            _ = value is target
+    return perf_counter_ns() - start
+
+
+def _time_equality(target: object, data: list[Any], passes: int) -> int:
+    start = perf_counter_ns()
+    for _ in range(passes):
+        for value in data:
+            _ = value == target
+    return perf_counter_ns() - start
+
+
+def _copy(value: Hashable) -> Hashable:
+    """Return an equal value made of new objects, as a parser would."""
+    if isinstance(value, str):
+        return value[:1] + value[1:]
+    if isinstance(value, tuple):
+        return tuple(_copy(item) for item in cast("tuple[Hashable, ...]", value))
+    return value
+
+
+def _bytes_per_entry(new_table: Callable[[], Intern], values: list[Any]) -> float:
+    """Measure the bytes traced while a fresh table takes ``values``, less the results list."""
+    function = new_table()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        results = [function(value) for value in values]
+        traced = tracemalloc.get_traced_memory()[0] - start
+    finally:
+        tracemalloc.stop()
+    return (traced - sys.getsizeof(results)) / len(values)
+
+
+def _weak_tables() -> list[_Table]:
+    """List each implementation of make, then the WeakValueDictionary interner."""
+    makes = [
+        _Table(f"intern.make [{label}]", partial(_bound_make, interner_type))
+        for label, interner_type in implementations()
+    ]
+    return [*makes, _Table("WeakValueDictionary interner", _weak_pool)]
+
+
+def _bound_make(interner_type: type[intern.Interner[Any]]) -> Intern:
+    return interner_type().make
+
+
+def _hit_case(
+    name: str, title: str, values: list[Any], strong: list[_Table]
+) -> Callable[[], _Case]:
+    """Build a case that looks up equal copies of values every table already holds.
+
+    The first ``ENTRIES`` values are timed; memory is measured on all of them. The
+    first of the ``strong`` tables is the baseline.
+    """
+
+    def build() -> _Case:
+        timed = values[:ENTRIES]
+        copies = [_copy(value) for value in timed]
+        contenders: list[_Contender] = []
+        for table in [*strong, *_weak_tables()]:
+            function = table.new()
+            held = [function(value) for value in timed]
+            per_entry = _bytes_per_entry(table.new, values) if table.own_table else None
+            timer = partial(_time_calls, function, copies)
+            contenders.append(_Contender(table.label, timer, len(copies), per_entry, held))
+        return _Case(name, title, strong[0].label, contenders)
+
+    return build
+
+
+def _churn_case() -> _Case:
+    """Make a new value's handle and drop it at once: a miss, then a reclaim."""
+    values = [f"session-{index:05d}" for index in range(ENTRIES)]
+    contenders = [
+        _Contender(table.label, partial(_time_calls, table.new(), values), len(values))
+        for table in _weak_tables()
+    ]
+    return _Case(
+        "churn",
+        f"miss and reclaim: {ENTRIES:,} new strings, each handle dropped at once",
+        "WeakValueDictionary interner",
+        contenders,
+    )
+
+
+def _identity_case() -> _Case:
+    """Compare handles with ``is`` against ``==`` on long equal values."""
+    text = "".join(chr(ord("a") + index * 7 % 26) for index in range(LONG_TEXT))
+    record = tuple(f"field-{index}" for index in range(LONG_TUPLE))
+    texts = [_copy(text) for _ in range(COPIES)]
+    records = [_copy(record) for _ in range(COPIES)]
+    interner = intern.Interner[Hashable]()
+    handles = [interner.make(value) for value in texts]  # one handle, COPIES references
+    handle = interner.make(_copy(text))
+    timers = [
+        ("a is b (handles)", partial(_time_identity, handle, handles)),
+        ("a == b (handles)", partial(_time_equality, handle, handles)),
+        (f"a == b (str of {LONG_TEXT:,} chars)", partial(_time_equality, _copy(text), texts)),
+        (
+            f"a == b (tuple of {LONG_TUPLE} str)",
+            partial(_time_equality, _copy(record), records),
+        ),
+    ]
+    return _Case(
+        "identity",
+        "compare: two handles with is, or two equal long values (distinct objects) with ==",
+        "a is b (handles)",
+        [_Contender(label, timer, COPIES) for label, timer in timers],
+    )
+
+
+def _strings() -> list[Any]:
+    return [f"token-{index:05d}" for index in range(TRACED)]
+
+
+def _records() -> list[Any]:
+    methods, statuses = ("GET", "POST", "PUT", "DELETE"), (200, 201, 404)
+    return [
+        (methods[index % 4], f"/api/items/{index}", statuses[index % 3]) for index in range(TRACED)
+    ]
+
+
+def _cases() -> Iterator[tuple[str, Callable[[], _Case]]]:
+    strong_pool = _Table("dict pool (strong)", lambda: _StrongPool().__getitem__)
+    yield (
+        "hit path on strings",
+        _hit_case(
+            "hit-strings",
+            f"hit path: {ENTRIES:,} interned strings, given as equal copies",
+            _strings(),
+            [_Table("sys.intern", lambda: sys.intern, own_table=False), strong_pool],
+        ),
+    )
+    yield (
+        "hit path on tuple records",
+        _hit_case(
+            "hit-records",
+            f"hit path: {ENTRIES:,} interned (str, str, int) records, given as equal copies",
+            _records(),
+            [strong_pool],
+        ),
+    )
+    yield "miss-and-reclaim churn", _churn_case
+    yield "identity against equality", _identity_case
+
+
+def _measure(case: _Case, settings: Settings) -> CaseReport:
+    contenders = case.contenders
+    # A first pass each warms caches (and str hashes), and says how many passes
+    # make the slowest contender's turn last about settings.turn_ns.
+    slowest = max(_timed(contender, 1) for contender in contenders)
+    passes = max(1, round(settings.turn_ns / max(slowest, 1)))
+    best = dict.fromkeys((contender.name for contender in contenders), sys.maxsize)
+    for round_number in range(settings.rounds):
+        shift = round_number % len(contenders)
+        for contender in contenders[shift:] + contenders[:shift]:
+            best[contender.name] = min(best[contender.name], _timed(contender, passes))
+    per_op = {
+        contender.name: best[contender.name] / (contender.operations * passes)
+        for contender in contenders
+    }
+    results = [
+        Result(
+            contender.name,
+            per_op[contender.name],
+            per_op[contender.name] / per_op[case.baseline],
+            contender.bytes_per_entry,
+        )
+        for contender in contenders
+    ]
+    return CaseReport(case.name, case.title, case.baseline, tuple(results))
+
+
+def _timed(contender: _Contender, passes: int) -> int:
+    """Run a contender's timer with the garbage collector off, as timeit does."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return contender.timer(passes)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def run(quick: bool = False, progress: Progress | None = None) -> BenchReport:
+    """Run every case and report the results."""
+    settings = QUICK if quick else FULL
+    reports: list[CaseReport] = []
+    for label, build in _cases():
+        if progress:
+            progress.show(f"measuring {label}")
+        reports.append(_measure(build(), settings))
+        gc.collect()
+    if progress:
+        progress.clear()
+    return BenchReport(
+        python=f"{platform.python_implementation()} {platform.python_version()}",
+        machine=platform.machine(),
+        cpu=_cpu_model(),
+        implementations=tuple(label for label, _ in implementations()),
+        quick=quick,
+        rounds=settings.rounds,
+        cases=tuple(reports),
+    )
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"

@@ -1,0 +1,283 @@
+"""The command line, ``python -m intern``: arguments, dispatch and exit statuses."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from intern import _bench, _scan
+from intern._text import Progress
+
+PROG = "python -m intern"
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 1
+EXIT_BAD_OUTPUT = 1  # standard output was closed early
+EXIT_USAGE = 2  # what argparse exits with
+EXIT_INTERRUPTED = 130  # as a shell reports a process ended by SIGINT
+
+EXIT_STATUSES = f"""\
+exit status:
+  {EXIT_OK}    done
+  {EXIT_BAD_INPUT}    bad input: an input that cannot be opened or decoded, or a malformed
+       record (unless --skip-bad); one line on stderr names the file and line.
+       Also when standard output is closed before all is written
+  {EXIT_USAGE}    usage error, such as an unknown option
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
+"""
+
+DESCRIPTION = """\
+See what interning saves on your data (scan), and how fast it is on this machine
+(bench)."""
+
+SCAN_DESCRIPTION = """\
+Intern every value of the inputs with a fresh intern.Interner and report records,
+fields, values, distinct values, the memory the values take as parsed and after
+deduplication, the saving, and the columns with the most duplication. Inputs are
+streamed, never read whole. With no PATH, scan the identifiers and strings of this
+Python's standard library: its top-level modules (*.py directly in the stdlib
+directory, in name order; packages and tests are left out to keep it to seconds)."""
+
+SCAN_EPILOG = f"""\
+formats (--format, else by extension):
+  csv (.csv)
+      a record is a row, as the csv module reads it (dialect excel, strict: a
+      stray quote is a malformed record); the first row is the header unless
+      --no-header. Every field is a value, kept as the string csv returns (no
+      guessing of numbers). Columns: header names, else "column N".
+  tsv (.tsv, .tab)
+      as csv, with fields separated by tabs (dialect excel-tab).
+  jsonl (.jsonl, .ndjson)
+      a record is a line holding one JSON document. Its values are its scalar
+      leaves (strings, numbers as int or float, true, false, null); object keys are
+      not values. Columns: key paths, such as $.user.name, or $.tags[] for every
+      element of tags.
+  text (any other file, and standard input)
+      a record is a line; its values are its whitespace-separated words.
+      Columns: the word's position, "column N".
+  python (.py)
+      a record is a whole source file; its values are its NAME and STRING tokens
+      (module tokenize). Columns: NAME, STRING. Decoded as Python does (coding
+      declaration, else UTF-8) unless --encoding is given.
+  Blank lines are not records.
+
+what is counted:
+  fields                the number of columns seen
+  values                every value read, each interned (in a fresh Interner)
+  distinct values       values that differ in type or in value: the interner's live
+                        handles
+  memory as parsed      sys.getsizeof summed over the value objects the parser
+                        made; an object CPython shares (such as "" or a small int)
+                        counts once, as it takes memory once
+  memory deduplicated   sys.getsizeof summed over the distinct values: what
+                        interning keeps
+  saving                memory as parsed minus memory deduplicated. Neither counts
+                        the containers holding the values (rows, dicts) nor the
+                        interner's own table (see bench)
+  columns               the {_scan.TOP_COLUMNS} columns that save the most interned on their own
+                        (a value in two columns counts in each)
+
+--json prints one JSON object with the keys scanned, sources, limit, records,
+bad_records, fields, values, distinct, bytes_as_parsed, bytes_deduplicated,
+bytes_saved and columns (each with name, values, distinct, bytes_as_parsed,
+bytes_deduplicated, bytes_saved).
+
+Progress is shown on stderr when it is a terminal.
+
+{EXIT_STATUSES}"""
+
+BENCH_DESCRIPTION = """\
+Time intern.make (each implementation found: python, and c when the accelerator is
+built) against sys.intern, a strong dict pool and a WeakValueDictionary interner,
+on the same data in one run."""
+
+BENCH_EPILOG = f"""\
+cases:
+  hit path on {_bench.ENTRIES:,} strings, and on {_bench.ENTRIES:,} (str, str, int) records: each
+      table already holds the values, and is given equal copies of them (distinct
+      objects, as a parser returns them). Ratios are to sys.intern for strings,
+      to the dict pool's lookup for records.
+  miss and reclaim: make the handle of a value new to the table and drop it at
+      once. Ratios are to the WeakValueDictionary interner. sys.intern and the
+      dict pool are left out: the data keeps its values alive, so they would hit.
+  identity: "a is b" on two handles against "a == b" on two equal values that are
+      distinct objects: tuples of {_bench.LONG_TUPLE} strings, and strings of
+      {_bench.LONG_TEXT:,} characters.
+
+method: every contender runs "for value in data: f(value)" over the same data
+(the identity case: "value is b", "value == b"). Contenders take short turns,
+{_bench.FULL.rounds} rounds ({_bench.QUICK.rounds} with --quick), and each keeps its best
+(minimum) time, as noise on a shared machine only adds time; ns/op is that time
+per value, and ratios are taken within the run. bytes/entry: memory traced by
+tracemalloc while a fresh table takes {_bench.TRACED:,} values, minus the list holding
+the results, per value (the values exist before tracing starts). sys.intern's
+table is the interpreter's own, so it has no figure.
+
+exit status:
+  {EXIT_OK}    done
+  {EXIT_BAD_OUTPUT}    standard output was closed before all was written
+  {EXIT_USAGE}    usage error
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
+"""
+
+
+def _text_encoding(name: str) -> str:
+    try:
+        b"\n".decode(name, "ignore")  # empty input would skip the codec lookup
+    except (LookupError, UnicodeError):
+        raise argparse.ArgumentTypeError(f"unknown or unusable text encoding: {name!r}") from None
+    return name
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}")
+    return number
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=DESCRIPTION,
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    scan = _add_command(
+        commands.add_parser,
+        "scan",
+        "show what interning saves on your data",
+        SCAN_DESCRIPTION,
+        SCAN_EPILOG,
+    )
+    scan.set_defaults(command=_run_scan)
+    scan.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="a file to scan, or - for standard input (default: the standard library)",
+    )
+    scan.add_argument("--format", choices=_scan.FORMATS, help="the format of every PATH")
+    scan.add_argument(
+        "--encoding",
+        type=_text_encoding,
+        help="the encoding of every PATH (default: UTF-8; Python sources as declared)",
+    )
+    scan.add_argument(
+        "--errors",
+        default="strict",
+        choices=["strict", "replace", "ignore", "backslashreplace", "surrogateescape"],
+        help="what to do with undecodable bytes (default: strict, an error)",
+    )
+    scan.add_argument(
+        "--no-header",
+        dest="header",
+        action="store_false",
+        help="CSV and TSV: the first row is a record, not the header",
+    )
+    scan.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="count malformed records (CSV, TSV, JSON, Python) and go on, instead of stopping",
+    )
+    scan.add_argument(
+        "--limit", type=_positive, metavar="N", help="stop after N records (all inputs together)"
+    )
+
+    bench = _add_command(
+        commands.add_parser,
+        "bench",
+        "show how fast interning is on this machine",
+        BENCH_DESCRIPTION,
+        BENCH_EPILOG,
+    )
+    bench.set_defaults(command=_run_bench)
+    bench.add_argument("--quick", action="store_true", help="a run of a few seconds, less precise")
+    return parser
+
+
+def _add_command(
+    add_parser: Callable[..., argparse.ArgumentParser],
+    name: str,
+    summary: str,
+    description: str,
+    epilog: str,
+) -> argparse.ArgumentParser:
+    """Add a command whose help keeps its line breaks, with the --json every command has."""
+    command = add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    command.add_argument("--json", action="store_true", help="print one JSON object, for scripts")
+    return command
+
+
+def _progress() -> Progress | None:
+    return Progress(sys.stderr) if sys.stderr.isatty() else None
+
+
+def _run_scan(arguments: argparse.Namespace) -> int:
+    options = _scan.Options(
+        format=arguments.format,
+        encoding=arguments.encoding,
+        errors=arguments.errors,
+        header=arguments.header,
+        skip_bad=arguments.skip_bad,
+        limit=arguments.limit,
+    )
+    scanned = None
+    if arguments.paths:
+        sources = _scan.sources_for(arguments.paths, options.format)
+    else:
+        root, sources = _scan.standard_library()
+        if not sources:
+            print(f"{PROG} scan: error: {root}: no Python sources here", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        scanned = _scan.describe_standard_library(root, sources)
+    try:
+        report = _scan.scan(sources, options, _progress(), scanned)
+    except _scan.ScanError as error:
+        print(f"{PROG} scan: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(json.dumps(report.as_json()) if arguments.json else report.as_text())
+    return EXIT_OK
+
+
+def _run_bench(arguments: argparse.Namespace) -> int:
+    report = _bench.run(quick=arguments.quick, progress=_progress())
+    print(json.dumps(report.as_json()) if arguments.json else report.as_text())
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    parser = _parser()
+    try:
+        arguments = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, or a usage error argparse has reported
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    command: Callable[[argparse.Namespace], int] = arguments.command
+    try:
+        status = command(arguments)
+        sys.stdout.flush()
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (as `| head` does). Send what is still buffered
+        # to devnull, so that the flush at exit does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BAD_OUTPUT
+    return status

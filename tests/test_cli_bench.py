@@ -1,0 +1,76 @@
+"""python -m intern bench: every case runs to completion and reports sane figures.
+
+Times are never asserted: machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+import intern._pure
+from intern import _bench
+from tests.helpers import run_cli
+
+CASES = ["hit-strings", "hit-records", "churn", "identity"]
+
+
+def test_quick_json_run_reports_every_case_with_positive_figures(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    outcome = run_cli(capsys, "bench", "--quick", "--json")
+    assert (outcome.status, outcome.err) == (0, "")
+    report = json.loads(outcome.out)
+    assert report["quick"] is True
+    assert report["rounds"] >= 1
+    assert "python" in report["implementations"]
+    assert report["python"]
+    assert report["machine"]
+    assert report["cpu"]
+    assert [case["name"] for case in report["cases"]] == CASES
+    for case in report["cases"]:
+        contenders = [result["contender"] for result in case["results"]]
+        assert len(set(contenders)) == len(contenders)
+        baseline = case["results"][contenders.index(case["baseline"])]
+        assert baseline["ratio"] == 1
+        for result in case["results"]:
+            assert math.isfinite(result["ns_per_op"])
+            assert result["ns_per_op"] > 0
+            assert math.isfinite(result["ratio"])
+            assert result["ratio"] > 0
+            assert result["bytes_per_entry"] is None or result["bytes_per_entry"] > 0
+    hit_strings = report["cases"][0]["results"]
+    labels = {result["contender"]: result for result in hit_strings}
+    assert set(labels) >= {
+        "sys.intern",
+        "dict pool (strong)",
+        "intern.make [python]",
+        "WeakValueDictionary interner",
+    }
+    assert labels["sys.intern"]["bytes_per_entry"] is None
+    assert labels["intern.make [python]"]["bytes_per_entry"] > 0
+
+
+def test_quick_text_run_prints_a_table_per_case(capsys: pytest.CaptureFixture[str]) -> None:
+    outcome = run_cli(capsys, "bench", "--quick")
+    assert (outcome.status, outcome.err) == (0, "")
+    lines = outcome.out.splitlines()
+    assert "implementations of intern.make: python" in lines[0]
+    headers = [line.split() for line in lines if line.startswith("  contender")]
+    assert headers[0] == ["contender", "ns/op", "vs", "sys.intern", "bytes/entry"]
+    assert headers[1][3:5] == ["dict", "pool"]
+    assert len(headers) == len(CASES)
+    rows = [line.split() for line in lines if line.startswith("  intern.make [python]")]
+    assert len(rows) == 3  # the two hit cases and churn
+    assert all(row[3].endswith("x") for row in rows)  # the ratio
+
+
+def test_every_importable_implementation_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        _bench,
+        "IMPLEMENTATIONS",
+        (("python", "intern._pure"), ("missing", "intern._no_such_module")),
+    )
+    assert _bench.implementations() == [("python", intern._pure.Interner)]
