@@ -14,7 +14,18 @@ import intern._pure
 from intern import _bench
 from tests.helpers import run_cli
 
-CASES = ["hit-strings", "hit-records", "churn", "identity"]
+CASES = [
+    "hit-strings",
+    "hit-strings-same",
+    "hit-records",
+    "churn",
+    "identity",
+    "scale-1000",  # --quick stops the scaling cases at 10,000 live entries
+    "scale-10000",
+    "hostile-low-zeros",
+    "hostile-high-bits",
+    "hostile-one-hash",
+]
 
 
 def test_quick_json_run_reports_every_case_with_positive_figures(
@@ -60,10 +71,11 @@ def test_quick_text_run_prints_a_table_per_case(capsys: pytest.CaptureFixture[st
     assert "implementations of intern.make: python" in lines[0]
     headers = [line.split() for line in lines if line.startswith("  contender")]
     assert headers[0] == ["contender", "ns/op", "vs", "sys.intern", "bytes/entry"]
-    assert headers[1][3:5] == ["dict", "pool"]
+    assert headers[1] == headers[0]  # the second string case
+    assert headers[2][3:5] == ["dict", "pool"]
     assert len(headers) == len(CASES)
     rows = [line.split() for line in lines if line.startswith("  intern.make [python]")]
-    assert len(rows) == 3  # the two hit cases and churn
+    assert len(rows) == len(CASES) - 1  # every case but identity against equality
     assert all(row[3].endswith("x") for row in rows)  # the ratio
 
 

@@ -41,6 +41,10 @@ COPIES = 1_000
 """Equal long values compared in the identity case."""
 LONG_TEXT = 1_000
 LONG_TUPLE = 100
+SCALES = (1_000, 10_000, 100_000, 1_000_000)
+"""Live entries in the scaling cases (the quick run stops at 10,000)."""
+HOSTILE = 1_000
+"""Values in each hostile-hash case (a hundred for the one where all hashes are equal)."""
 
 Intern = Callable[[Any], object]
 """An interning function: the value in, its canonical object or handle out."""
@@ -278,27 +282,76 @@ def _bound_make(interner_type: type[intern.Interner[Any]]) -> Intern:
 
 
 def _hit_case(
-    name: str, title: str, values: list[Any], strong: list[_Table]
+    name: str, title: str, values: list[Any], strong: list[_Table], *, copies: bool = True
 ) -> Callable[[], _Case]:
-    """Build a case that looks up equal copies of values every table already holds.
+    """Build a case that looks up values every table already holds.
 
-    The first ``ENTRIES`` values are timed; memory is measured on all of them. The
-    first of the ``strong`` tables is the baseline.
+    The first ``ENTRIES`` values are timed, given as equal copies (as a parser
+    makes them) or, with ``copies=False``, as the very objects the tables hold;
+    memory is measured on all of them. The first of the ``strong`` tables is the
+    baseline.
     """
 
     def build() -> _Case:
         timed = values[:ENTRIES]
-        copies = [_copy(value) for value in timed]
+        probes = [_copy(value) for value in timed] if copies else timed
         contenders: list[_Contender] = []
         for table in [*strong, *_weak_tables()]:
             function = table.new()
             held = [function(value) for value in timed]
             per_entry = _bytes_per_entry(table.new, values) if table.own_table else None
-            timer = partial(_time_calls, function, copies)
-            contenders.append(_Contender(table.label, timer, len(copies), per_entry, held))
+            timer = partial(_time_calls, function, probes)
+            contenders.append(_Contender(table.label, timer, len(probes), per_entry, held))
         return _Case(name, title, strong[0].label, contenders)
 
     return build
+
+
+def _scaling_case(size: int) -> Callable[[], _Case]:
+    """Build a case that looks up equal copies of random entries among ``size`` live ones.
+
+    Set beside the same case at other sizes, it shows whether make's cost grows
+    faster than a dict lookup's as tables outgrow the CPU's caches.
+    """
+
+    def build() -> _Case:
+        values = [f"key-{index:07d}" for index in range(size)]
+        step = max(1, size // ENTRIES)
+        probes = [_copy(values[(index * 7919) % size]) for index in range(0, size, step)][:ENTRIES]
+        contenders: list[_Contender] = []
+        for table in [_STRONG_POOL, *_weak_tables()[:-1]]:
+            function = table.new()
+            held = [function(value) for value in values]
+            timer = partial(_time_calls, function, probes)
+            contenders.append(_Contender(table.label, timer, len(probes), None, held))
+        return _Case(
+            f"scale-{size}",
+            f"hit path among {size:,} live entries: {len(probes):,} equal copies, spread out",
+            _STRONG_POOL.label,
+            contenders,
+        )
+
+    return build
+
+
+def _hostile_values() -> Iterator[tuple[str, str, list[Any]]]:
+    """Integers whose hashes are shaped to defeat a naive table, and what they are."""
+    yield (
+        "low-zeros",
+        f"hit path, hostile hashes: {HOSTILE:,} multiples of 2**32",
+        [index << 32 for index in range(HOSTILE)],
+    )
+    yield (
+        "high-bits",
+        f"hit path, hostile hashes: {HOSTILE:,} ints differing only above bit 50",
+        [(index << 50) + 12345 for index in range(HOSTILE)],
+    )
+    modulus = 2**61 - 1  # CPython hashes ints modulo this prime, on 64-bit builds
+    yield (
+        "one-hash",
+        f"hit path, hostile hashes: {HOSTILE // 10:,} ints with one equal hash",
+        [index * modulus for index in range(HOSTILE // 10)],
+    )
 
 
 def _churn_case() -> _Case:
@@ -353,8 +406,11 @@ def _records() -> list[Any]:
     ]
 
 
-def _cases() -> Iterator[tuple[str, Callable[[], _Case]]]:
-    strong_pool = _Table("dict pool (strong)", lambda: _StrongPool().__getitem__)
+_STRONG_POOL = _Table("dict pool (strong)", lambda: _StrongPool().__getitem__)
+
+
+def _cases(quick: bool) -> Iterator[tuple[str, Callable[[], _Case]]]:
+    strong_pool = _STRONG_POOL
     yield (
         "hit path on strings",
         _hit_case(
@@ -362,6 +418,16 @@ def _cases() -> Iterator[tuple[str, Callable[[], _Case]]]:
             f"hit path: {ENTRIES:,} interned strings, given as equal copies",
             _strings(),
             [_Table("sys.intern", lambda: sys.intern, own_table=False), strong_pool],
+        ),
+    )
+    yield (
+        "hit path on the interned strings themselves",
+        _hit_case(
+            "hit-strings-same",
+            f"hit path: {ENTRIES:,} interned strings, given as the very objects interned",
+            _strings(),
+            [_Table("sys.intern", lambda: sys.intern, own_table=False), strong_pool],
+            copies=False,
         ),
     )
     yield (
@@ -375,6 +441,10 @@ def _cases() -> Iterator[tuple[str, Callable[[], _Case]]]:
     )
     yield "miss-and-reclaim churn", _churn_case
     yield "identity against equality", _identity_case
+    for size in SCALES[:2] if quick else SCALES:
+        yield f"hit path among {size:,} entries", _scaling_case(size)
+    for name, title, values in _hostile_values():
+        yield f"hostile hashes: {name}", _hit_case(f"hostile-{name}", title, values, [strong_pool])
 
 
 def _measure(case: _Case, settings: Settings) -> CaseReport:
@@ -419,7 +489,7 @@ def run(quick: bool = False, progress: Progress | None = None) -> BenchReport:
     """Run every case and report the results."""
     settings = QUICK if quick else FULL
     reports: list[CaseReport] = []
-    for label, build in _cases():
+    for label, build in _cases(quick):
         if progress:
             progress.show(f"measuring {label}")
         reports.append(_measure(build(), settings))

@@ -99,12 +99,13 @@ state_of_module(PyObject *module)
  * bits of the hash, so most mismatching slots are skipped without reading the
  * handle. A tagged pointer is never 0 or 1. */
 #define TAG_MASK ((uintptr_t)7)
-#define MIN_SIZE 8
+#define MIN_SIZE 11
 #define MAX_SIZE ((size_t)UINT32_MAX)
-/* Grow past 4/5 full; rebuild at 8/15 full, so that the table costs 10 to 15
- * bytes per handle. Sizes need not be powers of two: positions come from the
- * high bits of a 64-bit multiply (Lemire's fast range reduction). */
+/* Grow past 4/5 full; rebuild at about 8/15 full, so that the table costs 10 to
+ * 15 bytes per handle. Sizes are primes, not powers of two: a position comes
+ * from the high bits of a 64-bit product (Lemire's fast range reduction). */
 #define MIX UINT64_C(0x9E3779B97F4A7C15)
+#define MIX_STEP UINT64_C(0xD6E8FEB86659FD93)
 
 static inline uintptr_t
 tag_of(Py_hash_t hash)
@@ -124,39 +125,58 @@ reduce(uint64_t x, size_t n)
     return (size_t)(((x >> 32) * (uint64_t)n) >> 32);
 }
 
-/* The probe sequence mixes in all of the hash, five bits a step, as CPython's
- * dict does; the first position depends on every bit through the multiply, so
- * structured hashes (multiples of a power of two, differences in high bits
- * only) spread. Once the hash is used up the recurrence is a full-period LCG,
- * so every slot is eventually visited. */
-typedef struct {
-    uint64_t x;
-    uint64_t perturb;
-    size_t i;
-} probe_t;
-
-/* hash + 1 is never 0 (no hash is -1), so no start sits at x == 0, where the
- * recurrence below would dwell on the first slot for a dozen steps. */
+/* Double hashing: the first position and the step both depend on every bit of
+ * the hash, through multiplications, so structured hashes (multiples of a power
+ * of two, differences in high bits only) spread out as CPython's perturbation
+ * spreads them in a dict. The table size is prime, so any step from 1 to size-1
+ * visits every slot exactly once before it repeats: a lookup compares each
+ * candidate once, even when many values share one hash. hash + 1 is never 0
+ * (no hash is -1), so the start is never the fixed point 0. */
 static inline uint64_t
 probe_origin(Py_hash_t hash)
 {
     return ((uint64_t)hash + 1) * MIX;
 }
 
+typedef struct {
+    size_t i;
+    size_t step;  /* 0 until the first position missed */
+    Py_hash_t hash;
+} probe_t;
+
 static inline void
 probe_start(probe_t *probe, Py_hash_t hash, size_t n)
 {
-    probe->perturb = (uint64_t)hash;
-    probe->x = probe_origin(hash);
-    probe->i = reduce(probe->x, n);
+    probe->i = reduce(probe_origin(hash), n);
+    probe->step = 0;
+    probe->hash = hash;
 }
 
 static inline void
 probe_next(probe_t *probe, size_t n)
 {
-    probe->perturb >>= 5;
-    probe->x = probe->x * 5 + probe->perturb + 1;
-    probe->i = reduce(probe->x, n);
+    if (probe->step == 0) {
+        uint64_t bits = (uint64_t)probe->hash;
+        probe->step = 1 + reduce((bits ^ (bits >> 31)) * MIX_STEP, n - 1);
+    }
+    probe->i += probe->step;
+    if (probe->i >= n) {
+        probe->i -= n;
+    }
+}
+
+static int
+is_prime(size_t n)
+{
+    if (n % 2 == 0 || n % 3 == 0) {
+        return n == 2 || n == 3;
+    }
+    for (size_t divisor = 5; divisor * divisor <= n; divisor += 6) {
+        if (n % divisor == 0 || n % (divisor + 2) == 0) {
+            return 0;
+        }
+    }
+    return n > 1;
 }
 
 static void
@@ -177,6 +197,9 @@ table_resize(InternerObject *self, Py_ssize_t needed)
     size_t size = ((size_t)needed * 15 + 7) / 8;
     if (size < MIN_SIZE) {
         size = MIN_SIZE;
+    }
+    while (size <= MAX_SIZE && !is_prime(size)) {
+        size++;
     }
     if (size > MAX_SIZE) {
         PyErr_NoMemory();
@@ -304,6 +327,9 @@ table_find(InternerObject *self, PyObject *value, Py_hash_t hash)
 {
     PyTypeObject *type = Py_TYPE(value);
     int exact_str = PyUnicode_CheckExact(value);
+    /* Types whose equality runs no user code and allocates nothing. */
+    int simple = PyLong_CheckExact(value) || PyFloat_CheckExact(value)
+                 || PyBytes_CheckExact(value) || PyComplex_CheckExact(value);
     uintptr_t tag = tag_of(hash);
 restart:
     if (self->size == 0) {
@@ -323,6 +349,15 @@ restart:
             if (handle->hash == hash && Py_TYPE(stored) == type) {
                 if (stored == value || (exact_str && unicode_equal(stored, value))) {
                     if (take_handle(handle)) {
+                        return handle;
+                    }
+                }
+                else if (simple) {
+                    int equal = PyObject_RichCompareBool(stored, value, Py_EQ);
+                    if (equal < 0) {
+                        return NULL;
+                    }
+                    if (equal > 0 && take_handle(handle)) {
                         return handle;
                     }
                 }
