@@ -508,32 +508,42 @@ value_hash(PyObject *value)
     return PyObject_Hash(value);
 }
 
-/* The common hit, without user code: the first slot probed holds the value
- * itself, or a str equal to it. Anything else takes the full lookup. */
+/* The common hits, found without running user code: the value itself, or a
+ * str equal to it. Returns a new reference, or NULL when the full lookup must
+ * decide (absent, a candidate whose equality is user code, or a dying one). */
 static inline HandleObject *
-find_at_first_probe(InternerObject *self, PyObject *value, Py_hash_t hash)
+find_without_user_code(InternerObject *self, PyObject *value, Py_hash_t hash)
 {
-    if (self->size == 0) {
+    size_t n = self->size;
+    if (n == 0) {
         return NULL;
     }
-    uintptr_t slot = self->slots[reduce(probe_origin(hash), self->size)];
-    if (slot <= SLOT_DUMMY || (slot & TAG_MASK) != tag_of(hash)) {
-        return NULL;
+    int exact_str = PyUnicode_CheckExact(value);
+    uintptr_t tag = tag_of(hash);
+    probe_t probe;
+    probe_start(&probe, hash, n);
+    for (;;) {
+        uintptr_t slot = self->slots[probe.i];
+        if (slot == SLOT_EMPTY) {
+            return NULL;
+        }
+        if (slot != SLOT_DUMMY && (slot & TAG_MASK) == tag) {
+            HandleObject *handle = handle_of(slot);
+            PyObject *stored = handle->value;
+            if (stored == value) {
+                return take_handle(handle) ? handle : NULL;
+            }
+            if (handle->hash == hash && Py_TYPE(stored) == Py_TYPE(value)) {
+                if (!exact_str || unicode_equal(stored, value)) {
+                    return exact_str && take_handle(handle) ? handle : NULL;
+                }
+            }
+        }
+        probe_next(&probe, n);
     }
-    HandleObject *handle = handle_of(slot);
-    PyObject *stored = handle->value;
-    if (handle->hash != hash) {
-        return NULL;
-    }
-    if (stored != value
-        && !(PyUnicode_CheckExact(value) && PyUnicode_CheckExact(stored)
-             && unicode_equal(stored, value))) {
-        return NULL;
-    }
-    return take_handle(handle) ? handle : NULL;
 }
 
-static PyObject *
+static inline PyObject *
 interner_make_impl(InternerObject *self, PyObject *value)
 {
     Py_hash_t hash = value_hash(value);
@@ -543,7 +553,7 @@ interner_make_impl(InternerObject *self, PyObject *value)
     }
     PyObject *result;
     Py_BEGIN_CRITICAL_SECTION(self);
-    result = (PyObject *)find_at_first_probe(self, value, hash);
+    result = (PyObject *)find_without_user_code(self, value, hash);
     if (result == NULL) {
         result = make_locked(self, value, hash);
     }
