@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from intern._cache import CacheInfo, WeakCache, weak_cache
 from intern._cleanup import Cleanup, add_cleanup
+from intern._deep import Pool, make_deep_with
 from intern._stats import Stats
 
 __all__ = [
@@ -33,12 +34,14 @@ __all__ = [
     "Cleanup",
     "Handle",
     "Interner",
+    "Pool",
     "Stats",
     "WeakCache",
     "add_cleanup",
     "default",
     "implementation",
     "make",
+    "make_deep",
     "stats",
     "weak_cache",
 ]
@@ -83,3 +86,33 @@ else:
 def stats() -> Stats:
     """Return the default interner's counters: ``intern.default.stats()``."""
     return default.stats()
+
+
+def make_deep(value: T, /) -> Handle[T]:
+    """Return the canonical handle of ``value`` with every part canonical too.
+
+    The parts of tuples (named tuples included), frozensets, and the compared
+    fields of frozen dataclasses and frozen attrs classes are deep-interned first,
+    bottom-up; a container is rebuilt from the canonical parts only if some part
+    was not already the canonical object, then interned with ``make``. Leaves are
+    interned with ``make``'s rules. The handle keeps its parts' handles alive, so
+    that while it lives every part of its value stays canonical: two records made
+    by ``make_deep`` that share a field value share the very same object. Once it
+    is collected, parts no longer used elsewhere go with it.
+
+    ``make_deep(v).value == v`` always. Raises ``TypeError`` naming the path to an
+    unhashable part (``value[1].name``), and ``RecursionError`` for values nested
+    more than ``sys.getrecursionlimit()`` levels deep.
+
+    A container that ``make`` interned before, with other (equal) parts, stays as
+    it was interned: ``make_deep`` returns its handle, and its parts are canonical
+    only if they were.
+
+    >>> import intern
+    >>> first = intern.make_deep(("GET", ("/", 200)))
+    >>> second = intern.make_deep(("POST", ("/", 200)))
+    >>> first.value[1] is second.value[1]
+    True
+    """
+    handle: Handle[T] = make_deep_with(make, value)
+    return handle

@@ -1,0 +1,278 @@
+"""Deep interning (hash-consing) and scoped pools of canonical values.
+
+``make_deep`` canonicalizes a value bottom-up: the parts of tuples (named tuples
+included), frozensets and frozen dataclasses and attrs classes first, then the
+container, rebuilt from the canonical parts only if some part was not already the
+canonical object. It works on any interner's ``make`` (so on both
+implementations), iteratively, with a depth limit.
+
+A container's handle keeps its parts' handles alive through a *keeper*: a weak
+reference to the container's handle that holds the part handles, registered by
+the handle's identity. When the container's handle is collected, the keeper's
+callback drops it, the part handles lose their last reference with it, and so on
+down: the whole tree goes in one cascade of reference counting (one collection,
+when the top handle was in a cycle), not one collection per level.
+
+Like ``_pure.py``, the keeper's callback reaches what it needs through default
+arguments, not module globals, which shutdown clears while handles still die.
+"""
+
+from __future__ import annotations
+
+import _weakref
+import copy
+import dataclasses
+import sys
+import threading
+import weakref
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any, NoReturn, Self, TypeVar, cast, final
+
+if TYPE_CHECKING:
+    from intern import Handle, Interner
+
+T = TypeVar("T", bound=Hashable)
+
+Make = Callable[[Any], "Handle[Any]"]
+
+# The atomic "delete this key if its weak reference is dead" (see _pure.py).
+_remove_dead_weakref: Callable[[dict[Any, Any], object], None] = getattr(  # noqa: B009
+    _weakref, "_remove_dead_weakref"
+)
+
+
+class _Keeper(weakref.ref["Handle[Any]"]):
+    """A weak reference to a container's handle that keeps its parts' handles."""
+
+    __slots__ = ("children", "key")
+    children: tuple[Handle[Any], ...]
+    key: int
+
+
+_keepers: dict[int, _Keeper] = {}
+"""Every keeper, by the identity of its (live) handle."""
+
+
+def _forget(keeper: _Keeper, keepers: dict[int, _Keeper] = _keepers) -> None:
+    # The handle is gone: drop the keeper, and with it the part handles. A
+    # keeper registered later under a reused id is alive, so it stays.
+    _remove_dead_weakref(keepers, keeper.key)
+
+
+def _keep_parts(
+    handle: Handle[Any],
+    children: tuple[Handle[Any], ...],
+    keepers: dict[int, _Keeper] = _keepers,
+    new_keeper: type[_Keeper] = _Keeper,
+    forget: Callable[[_Keeper], None] = _forget,
+) -> None:
+    """Make ``handle`` keep ``children`` alive for as long as it lives."""
+    key = id(handle)
+    if key in keepers:
+        return  # already deep: its parts are kept
+    keeper = new_keeper(handle, forget)
+    keeper.children, keeper.key = children, key
+    if keepers.setdefault(key, keeper) is not keeper:
+        del keeper  # another thread registered first; this one dies uncalled
+
+
+def _frozen_attrs_fields(cls: type) -> list[str] | None:
+    """Name the compared fields of a frozen attrs class, or None if ``cls`` is not one.
+
+    attrs is looked at only if something has imported it: no attrs class can
+    exist otherwise.
+    """
+    attr = sys.modules.get("attr")
+    declared: tuple[Any, ...] | None = getattr(cls, "__attrs_attrs__", None)
+    if attr is None or declared is None:
+        return None
+    frozen_setattr = getattr(getattr(attr, "_make", None), "_frozen_setattrs", None)
+    if frozen_setattr is None or cls.__setattr__ is not frozen_setattr:
+        return None
+    return [field.name for field in declared if field.eq]
+
+
+def _frozen_dataclass_fields(cls: type) -> list[str] | None:
+    """Name the compared fields of a frozen dataclass, or None if ``cls`` is not one."""
+    params = getattr(cls, "__dataclass_params__", None)
+    if params is None or not params.frozen:
+        return None
+    return [field.name for field in dataclasses.fields(cls) if field.compare]
+
+
+def _parts(value: object) -> tuple[str, list[str] | None, list[object]] | None:
+    """Say how ``value`` is a container: its kind, its field names, its parts.
+
+    None for a leaf (anything else, interned as a whole).
+    """
+    cls = type(value)
+    if isinstance(value, tuple):
+        return "tuple", None, list(cast("tuple[object, ...]", value))
+    if isinstance(value, frozenset):
+        return "frozenset", None, list(cast("frozenset[object]", value))
+    names = _frozen_dataclass_fields(cls)
+    if names is None:
+        names = _frozen_attrs_fields(cls)
+    if names is None:
+        return None
+    return "fields", names, [getattr(value, name) for name in names]
+
+
+def _any(value: object) -> Any:
+    return value
+
+
+def _rebuild(value: object, kind: str, names: list[str] | None, parts: list[object]) -> object:
+    """Return an object equal to ``value`` made of ``parts``, its canonical parts."""
+    cls: Any = type(value)
+    if kind == "tuple":
+        if cls is tuple:
+            return tuple(parts)
+        rebuilt: Any = _any(tuple).__new__(cls, parts)  # a named tuple, or another subclass
+        if hasattr(value, "__dict__"):
+            rebuilt.__dict__.update(_any(value).__dict__)
+        return rebuilt
+    if kind == "frozenset":
+        return frozenset(parts) if cls is frozenset else _any(frozenset).__new__(cls, parts)
+    # A frozen class: a shallow copy with the canonical parts in place of the
+    # equal ones, which keeps whatever its __init__ established.
+    rebuilt = copy.copy(value)
+    for name, part in zip(names or (), parts, strict=True):
+        object.__setattr__(rebuilt, name, part)
+    return rebuilt
+
+
+def _unhashable(path: str, part: object) -> NoReturn:
+    raise TypeError(
+        f"intern.make_deep needs hashable parts: {path} is of unhashable type"
+        f" {type(part).__name__!r}"
+    )
+
+
+class _Frame:
+    """A container being canonicalized: its parts, and the handles made for them."""
+
+    __slots__ = ("done", "kind", "names", "parts", "path", "value")
+
+    def __init__(
+        self, value: object, kind: str, names: list[str] | None, parts: list[object], path: str
+    ) -> None:
+        self.value, self.kind, self.names, self.parts, self.path = value, kind, names, parts, path
+        self.done: list[Handle[Any]] = []
+
+    def part_path(self, index: int) -> str:
+        if self.kind == "tuple":
+            return f"{self.path}[{index}]"
+        if self.kind == "fields" and self.names is not None:
+            return f"{self.path}.{self.names[index]}"
+        return f"{self.path}{{{self.parts[index]!r}}}"
+
+
+def make_deep_with(make: Make, value: Any, /, *, limit: int | None = None) -> Handle[Any]:
+    """Deep-intern ``value`` with ``make``; see :func:`intern.make_deep`."""
+    depth_limit = sys.getrecursionlimit() if limit is None else limit
+    root = _parts(value)
+    if root is None:
+        if type(value).__hash__ is None:
+            _unhashable("value", value)
+        return make(value)
+    stack = [_Frame(value, *root, "value")]
+    while True:
+        frame = stack[-1]
+        if len(frame.done) < len(frame.parts):
+            index = len(frame.done)
+            part = frame.parts[index]
+            shape = _parts(part)
+            if shape is None:
+                if type(part).__hash__ is None:
+                    _unhashable(frame.part_path(index), part)
+                frame.done.append(make(part))
+                continue
+            if len(stack) >= depth_limit:
+                raise RecursionError(
+                    f"intern.make_deep: the value is nested more than {depth_limit} levels"
+                    " deep (the limit is sys.getrecursionlimit())"
+                )
+            stack.append(_Frame(part, *shape, frame.part_path(index)))
+            continue
+        stack.pop()
+        canonical = [handle.value for handle in frame.done]
+        container = frame.value
+        if any(new is not old for new, old in zip(canonical, frame.parts, strict=True)):
+            container = _rebuild(container, frame.kind, frame.names, canonical)
+        handle = make(container)
+        _keep_parts(handle, tuple(frame.done))
+        if not stack:
+            return handle
+        stack[-1].done.append(handle)
+
+
+@final
+class Pool:
+    """A scoped, strong holder of canonical values.
+
+    ``pool.make(value)`` returns the canonical handle and keeps it alive;
+    ``pool.value(value)`` returns the canonical *value*, keeping its handle alive
+    (``pool.value_deep(value)`` the same through :func:`intern.make_deep`), so that
+    equal values met while the pool is open are all one object. ``len(pool)`` is
+    the number of handles it holds; ``pool.clear()`` lets them go, and so does
+    leaving a ``with`` block. The values themselves stay valid after that (they
+    are ordinary objects); they are just no longer guaranteed to be the ones
+    ``make`` returns. Thread-safe. Bound to ``interner``, or to ``intern.default``.
+
+    >>> import intern
+    >>> rows = [["GET", "/"], ["GET", "/about"]]
+    >>> with intern.Pool() as pool:
+    ...     records = [tuple(pool.value(field) for field in row) for row in rows]
+    >>> records[0][0] is records[1][0]
+    True
+    """
+
+    __slots__ = ("_handles", "_lock", "_make")
+
+    def __init__(self, interner: Interner[Any] | None = None) -> None:
+        if interner is None:
+            from intern import default  # here, not at the top: intern imports this module
+
+            interner = default
+        self._make: Make = interner.make
+        self._handles: set[Handle[Any]] = set()
+        self._lock = threading.Lock()  # only for clear(), which swaps the set
+
+    def make(self, value: T, /) -> Handle[T]:
+        """Return the canonical handle of ``value``, and keep it until the pool is cleared."""
+        handle = self._make(value)
+        self._handles.add(handle)
+        return handle
+
+    def value(self, value: T, /) -> T:
+        """Return the canonical object equal to ``value`` (same type), kept canonical."""
+        handle = self._make(value)
+        self._handles.add(handle)
+        result: T = handle.value
+        return result
+
+    def value_deep(self, value: T, /) -> T:
+        """Like :meth:`value`, through :func:`intern.make_deep`: its parts are canonical too."""
+        handle = make_deep_with(self._make, value)
+        self._handles.add(handle)
+        result: T = handle.value
+        return result
+
+    def __len__(self) -> int:
+        return len(self._handles)
+
+    def clear(self) -> None:
+        """Let go of every handle the pool holds."""
+        with self._lock:
+            handles, self._handles = self._handles, set()
+        handles.clear()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.clear()
+
+    def __repr__(self) -> str:
+        return f"<Pool holding {len(self)} handles>"

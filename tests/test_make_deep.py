@@ -1,0 +1,251 @@
+"""make_deep: canonical values all the way down, kept canonical while the top lives."""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import pytest
+
+import intern
+from intern._deep import make_deep_with
+from tests.helpers import Variant, call_in_threads, collect
+
+Deep = Callable[[Any], intern.Handle[Any]]
+
+
+@pytest.fixture
+def deep(interner: intern.Interner[Any]) -> Deep:
+    """make_deep on a fresh interner of the implementation under test."""
+
+    def make_deep(value: Any) -> intern.Handle[Any]:
+        return make_deep_with(interner.make, value)
+
+    return make_deep
+
+
+def fresh(text: str) -> str:
+    """A new str object equal to ``text``."""
+    return "".join(list(text))
+
+
+class Point(NamedTuple):
+    x: str
+    y: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    agent: tuple[str, str]
+
+
+@dataclasses.dataclass(frozen=True)
+class Tagged:
+    name: str
+    cache: list[int] = dataclasses.field(default_factory=list[int], compare=False, hash=False)
+
+
+def test_equal_parts_of_different_records_are_one_object(deep: Deep) -> None:
+    agent = (fresh("Mozilla/5.0"), fresh("Linux"))
+    first = deep(Request(fresh("GET"), fresh("/"), agent))
+    second = deep(Request(fresh("POST"), fresh("/login"), (fresh("Mozilla/5.0"), fresh("Linux"))))
+    assert first is not second
+    assert first.value.agent is second.value.agent
+    assert first.value.agent[0] is second.value.agent[0]
+
+
+def test_value_is_equal_to_what_was_given(deep: Deep) -> None:
+    values: list[Any] = [
+        ("a", ("b", 1), frozenset({"c", ("d", 2)})),
+        Point(fresh("x"), 3),
+        Request("GET", "/", ("agent", "os")),
+        "leaf",
+        42,
+        (),
+    ]
+    for value in values:
+        assert deep(value).value == value
+
+
+def test_types_of_containers_are_kept(deep: Deep) -> None:
+    point = deep((Point(fresh("x"), 1),)).value[0]
+    assert type(point) is Point
+    assert point.x == "x"
+    request = deep(Request(fresh("GET"), "/", (fresh("a"), "b"))).value
+    assert type(request) is Request
+    assert type(deep(frozenset({fresh("s")})).value) is frozenset
+
+
+def test_no_container_is_rebuilt_when_its_parts_are_already_canonical(deep: Deep) -> None:
+    keep = [deep("GET"), deep("/"), deep(("agent", "os"))]
+    record = ("GET", "/", keep[2].value)
+    handle = deep(record)
+    assert handle.value is record  # parts were canonical: the given object is used as is
+    copy = (fresh("GET"), fresh("/"), (fresh("agent"), fresh("os")))
+    assert deep(copy) is handle
+    assert keep[0].value is handle.value[0]
+
+
+def test_a_container_with_new_parts_is_rebuilt_from_the_canonical_ones(deep: Deep) -> None:
+    method = deep(fresh("GET"))
+    record = (fresh("GET"), fresh("/rebuilt"))
+    handle = deep(record)
+    assert handle.value is not record
+    assert handle.value == record
+    assert handle.value[0] is method.value
+
+
+def test_identity_follows_makes_rule_at_every_level(deep: Deep) -> None:
+    assert deep((1, 2)) is deep((1.0, 2))  # equal containers, as make decides
+    assert deep((1,)).value[0] is deep(1).value
+    assert deep(1) is not deep(1.0)
+    assert deep((1.0,)).value[0] == 1  # the first container interned wins
+
+
+def test_parts_stay_canonical_while_the_top_handle_lives(
+    deep: Deep, interner: intern.Interner[Any]
+) -> None:
+    top = deep((fresh("only-in-here"), (fresh("nested-only"), 7)))
+    collect()
+    part = interner.get(fresh("nested-only"))
+    assert part is not None
+    assert part.value is top.value[1][0]
+    assert interner.make(fresh("only-in-here")).value is top.value[0]
+
+
+def test_whole_tree_is_reclaimed_with_its_top_handle(
+    deep: Deep, interner: intern.Interner[Any]
+) -> None:
+    top = deep(("root", ("level1", ("level2", ("level3", frozenset({"leaf"}))))))
+    assert len(interner) > 5
+    del top
+    assert len(interner) == 0
+
+
+def test_tree_whose_top_is_in_a_cycle_goes_in_one_collection(
+    deep: Deep, interner: intern.Interner[Any]
+) -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Node:
+        name: str
+        children: tuple[Any, ...]
+        note: list[Any] = dataclasses.field(default_factory=list[Any], compare=False, hash=False)
+
+    value = Node("top", (("a", ("b", ("c",))), ("d",)))
+    handle = deep(value)
+    handle.value.note.append(handle)  # the value refers to its own handle
+    del handle, value
+    assert len(interner) > 0
+    gc.collect()  # one collection, whatever the depth
+    assert len(interner) == 0
+
+
+def test_compared_fields_only_are_interned(deep: Deep) -> None:
+    handle = deep(Tagged(fresh("name"), [1, 2]))
+    assert handle.value.name is deep("name").value
+    assert handle.value.cache == [1, 2]
+
+
+def test_unhashable_part_is_named_by_its_path(deep: Deep) -> None:
+    with pytest.raises(
+        TypeError, match=r"make_deep needs hashable parts: value\[1\]\[0\] .*'list'"
+    ):
+        deep(("a", ([1],)))
+    with pytest.raises(TypeError, match=r"value\.agent\[1\] is of unhashable type 'set'"):
+        deep(Request("GET", "/", ("ok", {"no"})))  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    with pytest.raises(TypeError, match=r"value is of unhashable type 'dict'"):
+        deep({})
+
+
+def test_mutable_dataclass_instances_are_leaves(deep: Deep) -> None:
+    @dataclasses.dataclass(unsafe_hash=True)
+    class Mutable:
+        name: str
+
+    value = Mutable(fresh("kept"))
+    assert deep(value).value is value  # interned whole, not taken apart
+    assert deep(value).value.name is value.name
+
+    @dataclasses.dataclass
+    class Unhashable:
+        name: str
+
+    with pytest.raises(TypeError, match="unhashable type 'Unhashable'"):
+        deep(Unhashable("x"))
+
+
+def test_deep_nesting_is_refused_with_a_clear_error_not_a_crash(deep: Deep) -> None:
+    nested: Any = ()
+    for _ in range(100_000):
+        nested = (nested,)
+    with pytest.raises(RecursionError, match=r"nested more than \d+ levels deep"):
+        deep(nested)
+    shallow: Any = "bottom"
+    for _ in range(sys.getrecursionlimit() // 2):
+        shallow = (shallow,)
+    assert deep(shallow).value == shallow
+
+
+def test_a_container_interned_by_make_first_keeps_its_parts(
+    deep: Deep, interner: intern.Interner[Any]
+) -> None:
+    first = (fresh("early"), fresh("record"))
+    shallow = interner.make(first)
+    assert deep((fresh("early"), fresh("record"))) is shallow
+    assert shallow.value is first
+
+
+def test_concurrent_make_deep_of_equal_records_agree(deep: Deep) -> None:
+    def work(index: int) -> intern.Handle[Any]:
+        return deep(Request(fresh("GET"), fresh("/same"), (fresh("agent"), str(index % 2))))
+
+    outcomes = call_in_threads(8, work)
+    handles = [outcome for outcome in outcomes if not isinstance(outcome, BaseException)]
+    assert len(handles) == 8, outcomes
+    assert all(handle.value.method is handles[0].value.method for handle in handles)
+    assert len({id(handle) for handle in handles}) == 2
+
+
+def test_public_make_deep_uses_the_default_interner() -> None:
+    handle = intern.make_deep((fresh("public"), (fresh("deep"), 1)))
+    assert intern.make(("public", ("deep", 1))) is handle
+    assert intern.make(fresh("deep")).value is handle.value[1][0]
+
+
+def test_attrs_is_not_imported_by_make_deep(variant: Variant) -> None:
+    script = (
+        "import sys, dataclasses, intern\n"
+        "@dataclasses.dataclass(frozen=True)\n"
+        "class R:\n"
+        "    name: str\n"
+        "intern.make_deep((R('x'), frozenset({'y'})))\n"
+        "assert 'attr' not in sys.modules, 'attrs was imported'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=variant.environment(),
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_frozen_attrs_classes_are_taken_apart(deep: Deep) -> None:
+    attrs = pytest.importorskip("attrs")
+
+    @attrs.frozen
+    class Entry:
+        user: str
+        where: tuple[str, int]
+
+    handle = deep(Entry(fresh("ada"), (fresh("London"), 1815)))  # type: ignore[call-arg]  # attrs classes made inside a test are opaque to mypy
+    assert type(handle.value) is Entry
+    assert handle.value.user is deep("ada").value
+    assert handle.value.where is deep(("London", 1815)).value
