@@ -25,6 +25,7 @@ CASES = [
     "hostile-low-zeros",
     "hostile-high-bits",
     "hostile-one-hash",
+    "records",
 ]
 
 
@@ -75,7 +76,7 @@ def test_quick_text_run_prints_a_table_per_case(capsys: pytest.CaptureFixture[st
     assert headers[2][3:5] == ["dict", "pool"]
     assert len(headers) == len(CASES)
     rows = [line.split() for line in lines if line.startswith("  intern.make [python]")]
-    assert len(rows) == len(CASES) - 1  # every case but identity against equality
+    assert len(rows) == len(CASES) - 2  # all but identity against equality and records
     assert all(row[3].endswith("x") for row in rows)  # the ratio
 
 

@@ -90,6 +90,7 @@ Book().page("one")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentTy
 class MyHandle(Handle[str]):  # type: ignore[misc]  # pyright: ignore[reportGeneralTypeIssues]
     pass
 
+
 intern.make_deep([1, 2])  # type: ignore[type-var]  # pyright: ignore[reportArgumentType]
 pool = intern.Pool()
 pool.value({"a": 1})  # type: ignore[type-var]  # pyright: ignore[reportArgumentType]

@@ -24,10 +24,12 @@ import weakref
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from time import perf_counter_ns
 from typing import Any, cast
 
 import intern
+from intern._deep import Pool
 from intern._text import Progress, render_table
 
 IMPLEMENTATIONS = (("python", "intern._pure"), ("c", "intern._speedups"))
@@ -44,6 +46,8 @@ LONG_TUPLE = 100
 SCALES = (1_000, 10_000, 100_000, 1_000_000)
 """Live entries in the scaling cases (the quick run stops at 10,000)."""
 HOSTILE = 1_000
+RECORDS = 50_000
+"""Records in the deduplication case (the quick run reads 2,000)."""
 """Values in each hostile-hash case (a hundred for the one where all hashes are equal)."""
 
 Intern = Callable[[Any], object]
@@ -409,6 +413,100 @@ def _records() -> list[Any]:
 _STRONG_POOL = _Table("dict pool (strong)", lambda: _StrongPool().__getitem__)
 
 
+def _token_records(count: int) -> list[str]:
+    """Read ``count`` record lines, ``module<TAB>token type<TAB>token``, from the stdlib.
+
+    Real data that every machine has, shaped like a log: three fields, the first
+    two with few distinct values, the third with many.
+    """
+    import sysconfig  # noqa: PLC0415 -- only this case needs them
+    import tokenize  # noqa: PLC0415
+
+    lines: list[str] = []
+    for path in sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py")):
+        try:
+            with tokenize.open(path) as source:
+                for token in tokenize.generate_tokens(source.readline):
+                    if token.type in (tokenize.NAME, tokenize.OP, tokenize.STRING):
+                        name = tokenize.tok_name[token.type]
+                        lines.append(f"{path.stem}\t{name}\t{token.string.replace(chr(9), ' ')}")
+                        if len(lines) == count:
+                            return lines
+        except (SyntaxError, UnicodeDecodeError, tokenize.TokenError):
+            continue  # a module this Python cannot read is skipped
+    return lines
+
+
+def _parse_plain(lines: list[str]) -> list[tuple[str, ...]]:
+    return [tuple(line.split("\t")) for line in lines]
+
+
+def _parse_pooled(interner_type: type[intern.Interner[Any]], lines: list[str]) -> object:
+    pool = Pool(interner_type())
+    value = pool.value
+    return pool, [tuple([value(field) for field in line.split("\t")]) for line in lines]
+
+
+def _parse_deep(interner_type: type[intern.Interner[Any]], lines: list[str]) -> object:
+    pool = Pool(interner_type())
+    value_deep = pool.value_deep
+    return pool, [value_deep(tuple(line.split("\t"))) for line in lines]
+
+
+def _time_parse(parse: Callable[[list[str]], object], lines: list[str], passes: int) -> int:
+    start = perf_counter_ns()
+    for _ in range(passes):
+        parse(lines)
+    return perf_counter_ns() - start
+
+
+def _bytes_per_record(parse: Callable[[list[str]], object], lines: list[str]) -> float:
+    """Measure what parsing keeps: the records, and the pool that made them canonical."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        kept = parse(lines)
+        traced = tracemalloc.get_traced_memory()[0] - start
+    finally:
+        tracemalloc.stop()
+    del kept
+    return traced / len(lines)
+
+
+def _records_case(count: int) -> Callable[[], _Case]:
+    """Parse records plainly, with Pool.value per field, and with make_deep per record."""
+
+    def build() -> _Case:
+        lines = _token_records(count)
+        parsers: list[tuple[str, Callable[[list[str]], object]]] = [("plain parse", _parse_plain)]
+        for label, interner_type in implementations():
+            parsers.append(
+                (f"Pool.value per field [{label}]", partial(_parse_pooled, interner_type))
+            )
+            parsers.append(
+                (f"Pool.value_deep per record [{label}]", partial(_parse_deep, interner_type))
+            )
+        contenders = [
+            _Contender(
+                name,
+                partial(_time_parse, parse, lines),
+                len(lines),
+                _bytes_per_record(parse, lines),
+            )
+            for name, parse in parsers
+        ]
+        return _Case(
+            "records",
+            f"deduplication: {len(lines):,} token records of the standard library,"
+            " ns and bytes kept per record",
+            "plain parse",
+            contenders,
+        )
+
+    return build
+
+
 def _cases(quick: bool) -> Iterator[tuple[str, Callable[[], _Case]]]:
     strong_pool = _STRONG_POOL
     yield (
@@ -445,6 +543,7 @@ def _cases(quick: bool) -> Iterator[tuple[str, Callable[[], _Case]]]:
         yield f"hit path among {size:,} entries", _scaling_case(size)
     for name, title, values in _hostile_values():
         yield f"hostile hashes: {name}", _hit_case(f"hostile-{name}", title, values, [strong_pool])
+    yield "deduplicating records", _records_case(2_000 if quick else RECORDS)
 
 
 def _measure(case: _Case, settings: Settings) -> CaseReport:

@@ -22,6 +22,8 @@ from __future__ import annotations
 import _weakref
 import copy
 import dataclasses
+import functools
+import operator
 import sys
 import threading
 import weakref
@@ -100,22 +102,39 @@ def _frozen_dataclass_fields(cls: type) -> list[str] | None:
     return [field.name for field in dataclasses.fields(cls) if field.compare]
 
 
-def _parts(value: object) -> tuple[str, list[str] | None, list[object]] | None:
+_LEAF_TYPES = frozenset({str, bytes, int, float, complex, bool, type(None)})
+
+
+@functools.lru_cache(maxsize=1024)
+def _shape_of(cls: type) -> tuple[str, list[str] | None] | None:
+    """Say how instances of ``cls`` are taken apart: a kind and field names, or None."""
+    if issubclass(cls, tuple):
+        return "tuple", None
+    if issubclass(cls, frozenset):
+        return "frozenset", None
+    names = _frozen_dataclass_fields(cls)
+    if names is None:
+        names = _frozen_attrs_fields(cls)
+    return None if names is None else ("fields", names)
+
+
+def _parts(
+    value: object, leaves: frozenset[type] = _LEAF_TYPES
+) -> tuple[str, list[str] | None, list[object]] | None:
     """Say how ``value`` is a container: its kind, its field names, its parts.
 
     None for a leaf (anything else, interned as a whole).
     """
     cls = type(value)
-    if isinstance(value, tuple):
-        return "tuple", None, list(cast("tuple[object, ...]", value))
-    if isinstance(value, frozenset):
-        return "frozenset", None, list(cast("frozenset[object]", value))
-    names = _frozen_dataclass_fields(cls)
-    if names is None:
-        names = _frozen_attrs_fields(cls)
-    if names is None:
+    if cls in leaves:
         return None
-    return "fields", names, [getattr(value, name) for name in names]
+    shape = _shape_of(cls)
+    if shape is None:
+        return None
+    kind, names = shape
+    if names is None:
+        return kind, None, list(cast("tuple[object, ...] | frozenset[object]", value))
+    return kind, names, [getattr(value, name) for name in names]
 
 
 def _any(value: object) -> Any:
@@ -149,62 +168,65 @@ def _unhashable(path: str, part: object) -> NoReturn:
     )
 
 
-class _Frame:
-    """A container being canonicalized: its parts, and the handles made for them."""
-
-    __slots__ = ("done", "kind", "names", "parts", "path", "value")
-
-    def __init__(
-        self, value: object, kind: str, names: list[str] | None, parts: list[object], path: str
-    ) -> None:
-        self.value, self.kind, self.names, self.parts, self.path = value, kind, names, parts, path
-        self.done: list[Handle[Any]] = []
-
-    def part_path(self, index: int) -> str:
-        if self.kind == "tuple":
-            return f"{self.path}[{index}]"
-        if self.kind == "fields" and self.names is not None:
-            return f"{self.path}.{self.names[index]}"
-        return f"{self.path}{{{self.parts[index]!r}}}"
+def _part_path(
+    path: str, kind: str, names: list[str] | None, parts: list[object], index: int
+) -> str:
+    """Name a part the way an error message should: ``value[1].name``."""
+    if kind == "tuple":
+        return f"{path}[{index}]"
+    if kind == "fields" and names is not None:
+        return f"{path}.{names[index]}"
+    return f"{path}{{{parts[index]!r}}}"
 
 
 def make_deep_with(make: Make, value: Any, /, *, limit: int | None = None) -> Handle[Any]:
     """Deep-intern ``value`` with ``make``; see :func:`intern.make_deep`."""
-    depth_limit = sys.getrecursionlimit() if limit is None else limit
-    root = _parts(value)
-    if root is None:
+    shape = _parts(value)
+    if shape is None:
         if type(value).__hash__ is None:
             _unhashable("value", value)
         return make(value)
-    stack = [_Frame(value, *root, "value")]
+    depth_limit = sys.getrecursionlimit() if limit is None else limit
+    leaves, parts_of, is_not = _LEAF_TYPES, _parts, operator.is_not
+    # The container being worked on is in these locals; its ancestors wait on
+    # the stack, so that nesting costs no Python recursion.
+    kind, names, parts = shape
+    path = "value"
+    done: list[Handle[Any]] = []
+    stack: list[tuple[object, str, list[str] | None, list[object], str, list[Handle[Any]]]] = []
     while True:
-        frame = stack[-1]
-        if len(frame.done) < len(frame.parts):
-            index = len(frame.done)
-            part = frame.parts[index]
-            shape = _parts(part)
-            if shape is None:
-                if type(part).__hash__ is None:
-                    _unhashable(frame.part_path(index), part)
-                frame.done.append(make(part))
+        while len(done) < len(parts):  # leaves, the common parts, need no frame
+            part = parts[len(done)]
+            if type(part) in leaves:
+                done.append(make(part))
                 continue
-            if len(stack) >= depth_limit:
-                raise RecursionError(
-                    f"intern.make_deep: the value is nested more than {depth_limit} levels"
-                    " deep (the limit is sys.getrecursionlimit())"
-                )
-            stack.append(_Frame(part, *shape, frame.part_path(index)))
+            shape = parts_of(part)
+            if shape is not None:
+                break
+            if type(part).__hash__ is None:
+                _unhashable(_part_path(path, kind, names, parts, len(done)), part)
+            done.append(make(part))
+        else:
+            canonical = [handle.value for handle in done]
+            if any(map(is_not, canonical, parts)):
+                value = _rebuild(value, kind, names, canonical)
+            handle = make(value)
+            _keep_parts(handle, tuple(done))
+            if not stack:
+                return handle
+            value, kind, names, parts, path, done = stack.pop()
+            done.append(handle)
             continue
-        stack.pop()
-        canonical = [handle.value for handle in frame.done]
-        container = frame.value
-        if any(new is not old for new, old in zip(canonical, frame.parts, strict=True)):
-            container = _rebuild(container, frame.kind, frame.names, canonical)
-        handle = make(container)
-        _keep_parts(handle, tuple(frame.done))
-        if not stack:
-            return handle
-        stack[-1].done.append(handle)
+        if len(stack) + 1 >= depth_limit:
+            raise RecursionError(
+                f"intern.make_deep: the value is nested more than {depth_limit} levels"
+                " deep (the limit is sys.getrecursionlimit())"
+            )
+        stack.append((value, kind, names, parts, path, done))
+        path = _part_path(path, kind, names, parts, len(done))
+        value = part
+        kind, names, parts = shape
+        done = []
 
 
 @final
