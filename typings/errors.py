@@ -86,13 +86,13 @@ class Book:
 
 Book().page("one")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
-
-class MyHandle(Handle[str]):  # type: ignore[misc]  # pyright: ignore[reportGeneralTypeIssues]
-    pass
-
-
 intern.make_deep([1, 2])  # type: ignore[type-var]  # pyright: ignore[reportArgumentType]
 pool = intern.Pool()
 pool.value({"a": 1})  # type: ignore[type-var]  # pyright: ignore[reportArgumentType]
 pool.value_deep({1, 2})  # type: ignore[type-var]  # pyright: ignore[reportArgumentType]
 text: str = pool.value(1)  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+
+
+# Last: checkers treat what follows a refused subclass of a final class as unreachable.
+class MyHandle(Handle[str]):  # type: ignore[misc]  # pyright: ignore[reportGeneralTypeIssues]
+    pass

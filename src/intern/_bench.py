@@ -419,8 +419,8 @@ def _token_records(count: int) -> list[str]:
     Real data that every machine has, shaped like a log: three fields, the first
     two with few distinct values, the third with many.
     """
-    import sysconfig  # noqa: PLC0415 -- only this case needs them
-    import tokenize  # noqa: PLC0415
+    import sysconfig  # here: only this case needs them
+    import tokenize
 
     lines: list[str] = []
     for path in sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py")):

@@ -102,20 +102,22 @@ def _frozen_dataclass_fields(cls: type) -> list[str] | None:
     return [field.name for field in dataclasses.fields(cls) if field.compare]
 
 
-_LEAF_TYPES = frozenset({str, bytes, int, float, complex, bool, type(None)})
+_LEAF_TYPES: frozenset[type] = frozenset({str, bytes, int, float, complex, bool, type(None)})
 
 
 @functools.lru_cache(maxsize=1024)
 def _shape_of(cls: type) -> tuple[str, list[str] | None] | None:
     """Say how instances of ``cls`` are taken apart: a kind and field names, or None."""
+    names = _frozen_dataclass_fields(cls)
+    if names is None:
+        names = _frozen_attrs_fields(cls)
+    if names is not None:
+        return "fields", names
     if issubclass(cls, tuple):
         return "tuple", None
     if issubclass(cls, frozenset):
         return "frozenset", None
-    names = _frozen_dataclass_fields(cls)
-    if names is None:
-        names = _frozen_attrs_fields(cls)
-    return None if names is None else ("fields", names)
+    return None
 
 
 def _parts(
@@ -125,7 +127,7 @@ def _parts(
 
     None for a leaf (anything else, interned as a whole).
     """
-    cls = type(value)
+    cls: type = type(value)
     if cls in leaves:
         return None
     shape = _shape_of(cls)
