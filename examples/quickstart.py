@@ -1,4 +1,4 @@
-"""The README's quick start, runnable: canonical handles in five steps."""
+"""The README's quick start, runnable: canonical handles in seven steps."""
 
 import gc
 
@@ -29,3 +29,17 @@ gc.collect()
 after = intern.stats()
 print(f"live handles: {before.live} -> {after.live}; reclaimed so far: {after.reclaimed}")
 print(f"stats: {after}")
+
+# 6. Deep interning: every part canonical too, kept so while the handle lives.
+deep = intern.make_deep(("GET", ("/", 200)))
+other = intern.make_deep(("POST", ("".join(["/"]), 200)))
+assert other.value[1] is deep.value[1]
+print("make_deep shares equal parts:", other.value[1] is deep.value[1])
+
+# 7. A pool keeps parsed fields canonical while it is open; rows keep them after.
+lines = ["GET,/,200", "GET,/about,200"]
+with intern.Pool() as pool:
+    records = [tuple(pool.value(field) for field in line.split(",")) for line in lines]
+assert records[0][0] is records[1][0]
+print("pooled rows share field objects:", records[0][0] is records[1][0])
+print("implementation:", intern.implementation)
