@@ -85,7 +85,9 @@ def fail_on_unraisable_or_thread_exception() -> Iterator[None]:
     swallowed: list[str] = []
 
     def unraisable_hook(unraisable: Any) -> None:
-        swallowed.append(f"unraisable in {unraisable.object!r}: {unraisable.exc_value!r}")
+        # From 3.14, CPython names some objects (weakref callbacks) in err_msg instead.
+        where = unraisable.err_msg or "unraisable in"
+        swallowed.append(f"{where}: {unraisable.object!r}: {unraisable.exc_value!r}")
 
     def thread_hook(args: threading.ExceptHookArgs) -> None:
         swallowed.append(f"in thread {args.thread!r}: {args.exc_value!r}")

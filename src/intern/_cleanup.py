@@ -10,8 +10,9 @@ back), and it decides who wins between the callback and ``Cleanup.stop()``.
   takes no lock and runs no user code: it is safe from a garbage collection at any
   allocation, from any thread, and in a child process after ``os.fork()``.
 - ``fn(arg)`` runs in the weak reference callback, so an exception it raises goes to
-  ``sys.unraisablehook`` (the callback, a ``_Task``, is the reported object), never
-  into the code that dropped the last reference.
+  ``sys.unraisablehook``, never into the code that dropped the last reference. The
+  report names the callback, a ``_Task`` whose repr shows ``fn``: as its object up to
+  Python 3.13, in its message from 3.14.
 - At interpreter exit an ``atexit`` handler empties the registry: a cleanup whose object
   is still alive then (or is collected during shutdown) is not run. Its object was never
   collected, so running it would break the contract and could free a resource that code
@@ -63,7 +64,7 @@ class _Task:
             return  # stopped, or dropped at interpreter exit
         fn, arg = self.fn, self.arg
         if fn is not None:  # always, as only the winner of the pop releases the task
-            fn(arg)  # an exception goes to sys.unraisablehook, with this task as its object
+            fn(arg)  # an exception goes to sys.unraisablehook, naming this task
 
     def release(self) -> None:
         """Let go of ``fn`` and ``arg`` once the task will never run."""

@@ -493,13 +493,22 @@ make_locked(InternerObject *self, PyObject *value, Py_hash_t hash)
     }
 }
 
+/* A str's cached hash, or -1. 3.15 has an accessor for it (an atomic read in
+ * free-threaded builds); 3.14 has none, and there the plain read of the field
+ * would race with another thread storing the hash, so 3.14t goes without. */
+#if PY_VERSION_HEX >= 0x030F0000
+#  define cached_str_hash(op) PyUnstable_Unicode_GET_CACHED_HASH(op)
+#elif !INTERN_FREE_THREADING
+#  define cached_str_hash(op) (((PyASCIIObject *)(op))->hash)
+#endif
+
 /* The hash, read straight from a str's cache when it is there. */
 static inline Py_hash_t
 value_hash(PyObject *value)
 {
-#if PY_VERSION_HEX < 0x030E0000
+#ifdef cached_str_hash
     if (PyUnicode_CheckExact(value)) {
-        Py_hash_t hash = ((PyASCIIObject *)value)->hash;
+        Py_hash_t hash = cached_str_hash(value);
         if (hash != -1) {
             return hash;
         }
