@@ -101,10 +101,17 @@ def wait_until(condition: Callable[[], bool], what: str) -> None:
     raise AssertionError(f"never happened: {what}")
 
 
-def run_python(source: str) -> subprocess.CompletedProcess[str]:
-    """Run ``source`` in a fresh interpreter (this one), capturing its output as text."""
+def run_python(source: str, variant: Variant | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``source`` in a fresh interpreter (this one), capturing its output as text.
+
+    With a ``variant``, the child's ``import intern`` picks that implementation.
+    """
     return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(source)], capture_output=True, text=True, check=False
+        [sys.executable, "-c", textwrap.dedent(source)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=None if variant is None else variant.environment(),
     )
 
 

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import textwrap
 import threading
 from typing import Any
 
 import pytest
 
 import intern
-from tests.helpers import Implementation, Variant
+from tests.helpers import Implementation, Variant, run_python
 
 
 class Blocking:
@@ -103,13 +100,7 @@ def test_interpreter_exit_with_live_handles_cycles_and_finalizers_is_quiet(
     impl: Implementation, variant: Variant
 ) -> None:
     script = f"import intern\nassert intern.implementation == {variant.name!r}\n" + EXIT_SCRIPT
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=variant.environment(),
-    )
+    result = run_python(script, variant)
     assert result.stderr == ""
     assert result.stdout == "ok\n"
     assert result.returncode == 0

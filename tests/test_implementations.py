@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import subprocess
 import sys
-import textwrap
 
 import pytest
 
-from tests.helpers import VARIANTS, Implementation, Variant
+from tests.helpers import VARIANTS, Implementation, Variant, run_python
 
 PUBLIC_NAMES = {"Handle", "Interner", "default", "make"}
-
-
-def run_python(code: str, variant: Variant | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=None if variant is None else variant.environment(),
-    )
 
 
 def test_implementation_names_the_module_in_use(impl: Implementation, variant: Variant) -> None:

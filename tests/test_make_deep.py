@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import subprocess
 import sys
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -13,7 +12,7 @@ import pytest
 
 import intern
 from intern._deep import make_deep_with
-from tests.helpers import Variant, call_in_threads, collect
+from tests.helpers import Variant, call_in_threads, collect, run_python
 
 Deep = Callable[[Any], intern.Handle[Any]]
 
@@ -227,13 +226,7 @@ def test_attrs_is_not_imported_by_make_deep(variant: Variant) -> None:
         "intern.make_deep((R('x'), frozenset({'y'})))\n"
         "assert 'attr' not in sys.modules, 'attrs was imported'\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=variant.environment(),
-    )
+    result = run_python(script, variant)
     assert result.returncode == 0, result.stderr
 
 
