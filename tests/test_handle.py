@@ -27,6 +27,18 @@ def test_handle_cannot_be_subclassed(impl: Implementation) -> None:
         type("MyHandle", (impl.Handle,), {})
 
 
+def test_handle_subclass_sneaked_past_init_subclass_cannot_be_instantiated(
+    impl: Implementation,
+) -> None:
+    class Careless:
+        def __init_subclass__(cls) -> None:  # does not call super()
+            pass
+
+    sneaked: Any = type("Sneaked", (Careless, impl.Handle), {})
+    with pytest.raises(TypeError, match=r"use intern\.make\(value\)"):
+        sneaked("GET")
+
+
 def test_handle_is_immutable(interner: intern.Interner[Any]) -> None:
     handle = interner.make("GET")
     with pytest.raises(AttributeError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -199,3 +200,66 @@ def test_flaky_hash_never_corrupts_counts(interner: intern.Interner[Any]) -> Non
     assert len(interner) == len(kept) == len({id(handle) for handle in kept})
     del kept
     assert len(interner) == 0
+
+
+class OnceFailing:
+    """Equal to its kind; its __hash__ or __eq__ raises ``error`` once, when armed."""
+
+    failing_hash: BaseException | None = None
+    failing_eq: BaseException | None = None
+    hash_calls = 0
+
+    def __hash__(self) -> int:
+        OnceFailing.hash_calls += 1
+        error, OnceFailing.failing_hash = OnceFailing.failing_hash, None
+        if error is not None:
+            raise error
+        return 1
+
+    def __eq__(self, other: object) -> bool:
+        error, OnceFailing.failing_eq = OnceFailing.failing_eq, None
+        if error is not None:
+            raise error
+        return isinstance(other, OnceFailing)
+
+
+ONCE_FAILING_ERRORS = [KeyError("from __hash__"), TypeError("from __hash__"), ValueError("x")]
+
+
+@pytest.mark.parametrize("error", ONCE_FAILING_ERRORS, ids=lambda error: type(error).__name__)
+@pytest.mark.parametrize("where", ["__hash__", "__eq__"])
+@pytest.mark.parametrize("operation", ["make", "get", "in"])
+def test_an_error_raised_once_by_hash_or_eq_propagates_as_it_is(
+    interner: intern.Interner[Any], error: Exception, where: str, operation: str
+) -> None:
+    # A KeyError or TypeError of the value's own must not pass for a miss, even
+    # when a second try would succeed; the table stays as it was.
+    kept = interner.make(OnceFailing())
+    before = interner.stats()
+    lookups: dict[str, Callable[[object], object]] = {
+        "make": interner.make,
+        "get": interner.get,
+        "in": lambda value: value in interner,
+    }
+    if where == "__hash__":
+        OnceFailing.failing_hash = error
+    else:
+        OnceFailing.failing_eq = error
+    with pytest.raises(type(error)) as raised:
+        lookups[operation](OnceFailing())
+    assert raised.value is error
+    assert interner.stats() == before
+    assert interner.make(OnceFailing()) is kept
+
+
+def test_a_type_error_from_hash_is_neither_retried_nor_rewritten(
+    interner: intern.Interner[Any],
+) -> None:
+    interner.make(("a tuple table",))  # the value below is looked up in it
+    error = TypeError("from __hash__")
+    OnceFailing.failing_hash = error
+    OnceFailing.hash_calls = 0
+    with pytest.raises(TypeError) as raised:
+        interner.make((OnceFailing(),))
+    assert raised.value is error
+    assert OnceFailing.hash_calls == 1

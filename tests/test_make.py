@@ -228,6 +228,30 @@ def test_metaclass_that_redefines_equality_is_refused(interner: intern.Interner[
         interner.make(Odd())
 
 
+def test_metaclass_equal_to_an_interned_type_borrows_nothing(
+    interner: intern.Interner[Any],
+) -> None:
+    # A type that claims to be str (same hash, equal to everything) must neither
+    # find str's handles nor be interned.
+    class Impostor(type):
+        def __eq__(cls, other: object) -> bool:
+            return True
+
+        def __hash__(cls) -> int:
+            return hash(str)
+
+    class Text(str, metaclass=Impostor):
+        pass
+
+    handle = interner.make(fresh("GET"))
+    with pytest.raises(TypeError, match="metaclass 'Impostor' redefines __eq__ or __hash__"):
+        interner.make(Text("GET"))
+    assert interner.get(Text("GET")) is None
+    assert Text("GET") not in interner
+    assert interner.make(fresh("GET")) is handle
+    assert len(interner) == 1
+
+
 def test_metaclass_that_only_orders_types_is_accepted(interner: intern.Interner[Any]) -> None:
     class Ordered(type):
         def __lt__(cls, other: type) -> bool:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import gc
 import weakref
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, NamedTuple
 
 import pytest
 
 import intern
-from tests.helpers import collect
+from tests.helpers import Variant, collect
 
 
 def test_entry_goes_away_when_the_last_handle_is_dropped(interner: intern.Interner[Any]) -> None:
@@ -143,3 +144,76 @@ def test_finalizer_in_a_deep_chain_never_revives_a_dying_handle(
         drop_deep_chain_with_finalizer(interner, depth)
         gc.collect()  # the Trigger class is a cycle that keeps its finalizer's list
         assert len(interner) == 0
+
+
+def test_a_tuple_subclass_whose_instance_holds_its_handle_is_reclaimed(
+    interner: intern.Interner[Any],
+) -> None:
+    # Its key in the table is an exact tuple of its elements, not the instance,
+    # whose attributes may hold anything.
+    class Tagged(tuple[int, int]):
+        tag: tuple[intern.Handle[Tagged], Marker]
+
+    class Marker:  # tuples cannot be weakly referenced: this tells when value is freed
+        pass
+
+    value, marker = Tagged((1, 2)), Marker()
+    value.tag = (interner.make(value), marker)
+    marker_ref = weakref.ref(marker)
+    assert interner.make((1, 2)) is not value.tag[0]
+    assert interner.make(Tagged((1, 2))) is value.tag[0]
+    del value, marker
+    collect()
+    assert marker_ref() is None
+    assert len(interner) == 0
+
+
+def test_a_class_whose_attribute_holds_a_handle_of_its_instance_is_reclaimed(
+    interner: intern.Interner[Any], variant: Variant, request: pytest.FixtureRequest
+) -> None:
+    if variant.name == "python":
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="the pure-Python tables are found by type: a type with live"
+                " handles is kept, and here its handle lives as long as it does",
+            )
+        )
+
+    def make_class() -> weakref.ref[type]:
+        class Point(NamedTuple):
+            x: int
+            y: int
+
+        origin = interner.make(Point(0, 0))
+        setattr(Point, "origin", origin)  # noqa: B010 -- a class attribute checkers cannot see
+        assert interner.make(Point(0, 0)) is origin
+        assert interner.make((0, 0)) is not origin
+        return weakref.ref(Point)
+
+    point_class = make_class()
+    collect()
+    assert point_class() is None
+    assert len(interner) == 0
+
+
+def test_a_tuple_subclass_that_hides_an_element_from_iteration_is_reclaimed(
+    interner: intern.Interner[Any],
+) -> None:
+    class Holder:
+        handle: intern.Handle[Any] | None = None
+
+    class Hiding(tuple[object, ...]):
+        __slots__ = ()
+
+        def __iter__(self) -> Iterator[object]:
+            return iter(())  # hides the Holder below
+
+    holder = Holder()
+    value = Hiding((1, holder))
+    holder.handle = interner.make(value)
+    holder_ref = weakref.ref(holder)
+    del holder, value
+    collect()
+    assert holder_ref() is None
+    assert len(interner) == 0

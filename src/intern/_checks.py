@@ -26,28 +26,39 @@ def unhashable_part(value: object) -> tuple[str, object] | None:
     return None
 
 
-def check_hashable(
+def explain_unhashable(
     value: object,
+    error: TypeError | None = None,
     find_unhashable: Callable[[object], tuple[str, object] | None] = unhashable_part,
 ) -> None:
-    """Raise TypeError, saying what is unhashable and where, if ``value`` is.
+    """Raise a TypeError that says what is unhashable and where, if ``value`` is.
 
-    A TypeError raised by the value's own ``__hash__`` propagates unchanged.
+    Called once hashing ``value`` raised ``error``, or with no error before a
+    value of an unhashable type is hashed. Looks at types only, never hashing
+    again; returns if nothing unhashable is found, so that the caller lets the
+    original error (one the value's own ``__hash__`` raised) propagate unchanged.
     """
+    check_hashable_type(value)
+    found = find_unhashable(value)
+    if found is not None:
+        path, part = found
+        raise TypeError(
+            f"intern.make needs a hashable value: {type(value).__name__!r} has an element"
+            f" of unhashable type {type(part).__name__!r} at {path}"
+        ) from error
+
+
+def check_hashable_type(value: object) -> None:
+    """Raise TypeError if the type of ``value`` is unhashable, before it is hashed."""
     cls = type(value)
     if cls.__hash__ is None:
         raise TypeError(f"intern.make needs a hashable value, not unhashable type {cls.__name__!r}")
-    try:
-        hash(value)
-    except TypeError as error:
-        found = find_unhashable(value)
-        if found is None:
-            raise
-        path, part = found
-        raise TypeError(
-            f"intern.make needs a hashable value: {cls.__name__!r} has an element"
-            f" of unhashable type {type(part).__name__!r} at {path}"
-        ) from error
+
+
+def metaclass_redefines_equality(cls: type) -> bool:
+    """Say whether instances of ``cls``'s metaclass compare or hash other than by identity."""
+    meta = type(cls)
+    return meta.__eq__ is not type.__eq__ or meta.__hash__ is not type.__hash__
 
 
 def check_metaclass(cls: type) -> None:
@@ -57,9 +68,8 @@ def check_metaclass(cls: type) -> None:
     that redefines ``__eq__`` or ``__hash__`` could make two types share one
     table. The C implementation refuses the same types, so that both behave alike.
     """
-    meta = type(cls)
-    if meta.__eq__ is not type.__eq__ or meta.__hash__ is not type.__hash__:
+    if metaclass_redefines_equality(cls):
         raise TypeError(
             f"intern.make does not support values of {cls.__name__!r}: its metaclass"
-            f" {meta.__name__!r} redefines __eq__ or __hash__"
+            f" {type(cls).__name__!r} redefines __eq__ or __hash__"
         )

@@ -36,11 +36,13 @@ import os
 import reprlib
 import threading
 import weakref
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable
 from typing import Any, Generic, NoReturn, Self, TypeVar, cast, final
 
-from intern._checks import check_hashable as _check_hashable
+from intern._checks import check_hashable_type as _check_hashable_type
 from intern._checks import check_metaclass as _check_metaclass
+from intern._checks import explain_unhashable as _explain_unhashable
+from intern._checks import metaclass_redefines_equality as _metaclass_redefines_equality
 from intern._stats import Stats
 
 T = TypeVar("T", bound=Hashable)
@@ -113,39 +115,75 @@ class Handle(Generic[T_co]):
 _store_value: Callable[[Handle[Any], object], None] = Handle.__dict__["_value"].__set__
 
 
-def _make_is_plain() -> Callable[[object], bool]:
+_NOT_PLAIN = object()
+"""What ``_plain_key`` returns for a value that is not plain."""
+
+
+def _make_plain_key() -> Callable[[object], object]:
     scalar_types = frozenset({str, bytes, int, float, complex, bool, type(None)})
     tuple_eq, tuple_hash = vars(tuple)["__eq__"], vars(tuple)["__hash__"]
+    tuple_items: Callable[[object, slice], tuple[object, ...]] = vars(tuple)["__getitem__"]
+    everything = slice(None)
+    not_plain = _NOT_PLAIN
 
-    def is_plain(value: object) -> bool:
-        """Say whether ``value`` cannot refer to a handle, and hashes and compares in C.
+    def plain_key(value: object) -> object:
+        """Return the key that stands for a plain ``value`` in its table, else ``_NOT_PLAIN``.
 
-        True for values of exact scalar types (``str``, ``bytes``, ``int``,
-        ``float``, ``complex``, ``bool``, ``None``) and for tuples and frozensets of
-        plain values, including tuple subclasses without instance dicts that keep
-        tuple's equality and hash, such as named tuples.
+        A plain value cannot refer to a handle, and hashes and compares in C:
+        values of exact scalar types (``str``, ``bytes``, ``int``, ``float``,
+        ``complex``, ``bool``, ``None``), and exact tuples and frozensets of plain
+        values. The key is the value itself, so the table holds it strongly.
+
+        A tuple subclass that keeps tuple's equality and hash, such as a named
+        tuple, is plain too when its elements are, but its key is an exact tuple
+        of those elements: the instance itself refers to its class, and the
+        class (or the instance's own attributes) may hold a handle.
         """
-        stack = [value]
+        cls = type(value)
+        if cls in scalar_types:
+            return value
+        key: object
+        stack: list[Any]
+        if cls is frozenset:
+            key, stack = value, [value]
+        elif cls.__eq__ is tuple_eq and cls.__hash__ is tuple_hash and issubclass(cls, tuple):
+            # tuple's own storage, whatever the subclass's __iter__ says
+            key = items = tuple_items(value, everything)
+            stack = [items]
+        else:
+            return not_plain
         while stack:
-            item = stack.pop()
-            cls = type(item)
-            if cls in scalar_types:
-                continue
-            if cls is frozenset or (
-                cls.__eq__ is tuple_eq
-                and cls.__hash__ is tuple_hash
-                and issubclass(cls, tuple)
-                and cls.__dictoffset__ == 0
-            ):
-                stack.extend(cast("Iterable[object]", item))
-                continue
-            return False
-        return True
+            item: object
+            for item in stack.pop():
+                kind: type[object] = type(item)
+                if kind is tuple or kind is frozenset:
+                    stack.append(item)
+                elif kind not in scalar_types:
+                    return not_plain
+        return key
 
-    return is_plain
+    return plain_key
 
 
-_is_plain = _make_is_plain()
+_plain_key = _make_plain_key()
+
+
+def _is_miss(error: KeyError, value: object, cls: type) -> bool:
+    """Say whether ``error`` is a dict's own "not found" for ``value`` or ``cls``.
+
+    Such an error carries the key it was looking for, and was raised by the
+    lookup itself: no frame of user code (an ``__eq__`` or ``__hash__`` written
+    in Python) comes after the frame that looked up. A KeyError raised by the
+    value's own code is not a miss, and propagates.
+    """
+    traceback = error.__traceback__
+    args = error.args
+    return (
+        traceback is not None
+        and traceback.tb_next is None
+        and len(args) == 1
+        and (args[0] is value or args[0] is cls)
+    )
 
 
 class _KeyedRef(weakref.ref[Handle[Any]]):
@@ -280,11 +318,16 @@ class Interner(Generic[T]):
         store_value = _store_value
         keyed_ref = _KeyedRef
         entry_type = _Entry
-        is_plain = _is_plain
+        is_miss = _is_miss
+        plain_key = _plain_key
+        not_plain = _NOT_PLAIN
         remove_dead = _remove_dead_weakref
-        check_hashable = _check_hashable
+        explain_unhashable = _explain_unhashable
+        check_hashable_type = _check_hashable_type
         check_metaclass = _check_metaclass
+        metaclass_redefines_equality = _metaclass_redefines_equality
         prune_min = _PRUNE_MIN
+        no_entries: dict[Any, _KeyedRef] = {}
 
         def remover(table: dict[Any, Any]) -> Callable[[_KeyedRef], None]:
             def remove(ref: _KeyedRef) -> None:
@@ -307,8 +350,14 @@ class Interner(Generic[T]):
             awaiting_callback[id(ref)] = ref
             remove_dead(table, value)
 
+        def lookup(table: dict[Any, _KeyedRef], value: Hashable) -> _KeyedRef | None:
+            try:
+                return table.get(value)
+            except TypeError as error:
+                explain_unhashable(value, error)
+                raise
+
         def new_table(cls: type[Hashable]) -> dict[Any, Any]:
-            check_metaclass(cls)
             # Types come and go (classes made at run time): drop empty tables, but
             # not from a nested insertion, whose caller may be filling one of them.
             if len(tables) >= interner._prune_at and interner._depth == 1:
@@ -321,8 +370,10 @@ class Interner(Generic[T]):
             return table
 
         def insert(value: Hashable) -> Handle[Any]:
-            check_hashable(value)
             cls = type(value)
+            check_hashable_type(value)
+            # Before any lookup by type, which would run such a metaclass's code.
+            check_metaclass(cls)
             with interner._lock:
                 interner._depth += 1
                 try:
@@ -337,7 +388,7 @@ class Interner(Generic[T]):
             remove = removers[cls]
             while True:
                 generation = interner._generation
-                ref = table.get(value)  # may run the value's __eq__, and whatever it does
+                ref = lookup(table, value)  # may run the value's __eq__, and whatever it does
                 if ref is not None:
                     found = ref()
                     if found is not None:
@@ -346,10 +397,10 @@ class Interner(Generic[T]):
                     continue
                 handle = new_object(handle_type)
                 store_value(handle, value)
-                key: object
-                if is_plain(value):
+                key = plain_key(value)
+                if key is not not_plain:
                     ref = keyed_ref(handle, remove)
-                    ref.key = key = value
+                    ref.key = key
                 else:
                     value_hash = hash(value)  # user code: before the reference exists
                     key = ref = entry_type(handle, remove)
@@ -368,28 +419,52 @@ class Interner(Generic[T]):
                     del table[key]
                 del key, ref  # before the handle, so that no callback counts it
 
+        # The hit path. A table is found by type, and only a metaclass that
+        # redefines equality could make a type find another type's table: such
+        # types never get a table (insert refuses them), and checking the type of
+        # the value found keeps them from borrowing one. A KeyError or TypeError
+        # that the value's __hash__ or __eq__ raised propagates unchanged (but an
+        # unhashable value gets an error that says so): only a miss is retried.
+
         def make(value: T, /) -> Handle[T]:
+            cls = type(value)
             try:
-                handle = tables[type(value)][value]()
-            except (KeyError, TypeError):
-                return insert(value)
-            return insert(value) if handle is None else handle
+                handle = tables[cls][value]()
+            except KeyError as error:
+                if not is_miss(error, value, cls):
+                    raise
+                handle = None
+            except TypeError as error:
+                explain_unhashable(value, error)
+                raise
+            if handle is not None and type(handle._value) is cls:  # pyright: ignore[reportPrivateUsage]
+                return handle
+            return insert(value)
 
         def get(value: T, /) -> Handle[T] | None:
+            cls = type(value)
             try:
-                return tables[type(value)][value]()
-            except (KeyError, TypeError):
-                return get_slowly(value)
+                handle = tables[cls][value]()
+            except KeyError as error:
+                if not is_miss(error, value, cls):
+                    raise
+                handle = None
+            except TypeError as error:
+                explain_unhashable(value, error)
+                raise
+            if handle is not None and type(handle._value) is cls:  # pyright: ignore[reportPrivateUsage]
+                return handle
+            return get_slowly(value, cls)
 
-        def get_slowly(value: Hashable) -> Handle[Any] | None:
-            # Look again, letting through what the value's __hash__ or __eq__ raise:
-            # a KeyError or TypeError from them is not a miss.
-            check_hashable(value)
-            table = tables.get(type(value))
-            while table is not None:
-                ref = table.get(value)
-                if ref is None:
-                    return None
+        def get_slowly(value: Hashable, cls: type[Hashable]) -> Handle[Any] | None:
+            # Nothing was found, a dead handle (its callback to come), or the
+            # handle of another type.
+            check_hashable_type(value)
+            table = None if metaclass_redefines_equality(cls) else tables.get(cls)
+            if table is None:
+                lookup(no_entries, value)  # an unhashable value raises, as in make()
+                return None
+            while (ref := lookup(table, value)) is not None:
                 found = ref()
                 if found is not None:
                     return found

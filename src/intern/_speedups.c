@@ -53,9 +53,9 @@ typedef struct {
     PyTypeObject *handle_type;
     PyTypeObject *interner_type;
     PyObject *default_interner;
-    PyObject *stats_type;       /* intern._stats.Stats */
-    PyObject *check_hashable;   /* intern._checks.check_hashable */
-    PyObject *check_metaclass;  /* intern._checks.check_metaclass */
+    PyObject *stats_type;          /* intern._stats.Stats */
+    PyObject *explain_unhashable;  /* intern._checks.explain_unhashable */
+    PyObject *check_metaclass;     /* intern._checks.check_metaclass */
 } module_state;
 
 typedef struct {
@@ -70,7 +70,7 @@ typedef struct {
     Py_ssize_t reclaimed;
     PyTypeObject *handle_type;
     PyObject *stats_type;
-    PyObject *check_hashable;
+    PyObject *explain_unhashable;
     PyObject *check_metaclass;
     PyObject *weakreflist;
 } InternerObject;
@@ -388,8 +388,10 @@ restart:
 /* ---------------------------------------------------------------- errors */
 
 /* PyObject_Hash(value) failed. If it was a TypeError, let the shared Python
- * helper say what is unhashable (and where, inside a tuple); otherwise, or if
- * the helper finds nothing to say, the original exception propagates. */
+ * helper say what is unhashable (and where, inside a tuple), looking at types
+ * only; otherwise, or if the helper finds nothing to say, the original
+ * exception propagates. The value is never hashed again: a __hash__ that
+ * fails once must not be given a second chance to succeed or fail otherwise. */
 static void
 explain_hash_error(InternerObject *self, PyObject *value)
 {
@@ -401,8 +403,13 @@ explain_hash_error(InternerObject *self, PyObject *value)
 #else
     PyObject *type, *original, *traceback;
     PyErr_Fetch(&type, &original, &traceback);
+    PyErr_NormalizeException(&type, &original, &traceback);
+    if (traceback != NULL) {
+        PyException_SetTraceback(original, traceback);
+    }
 #endif
-    PyObject *result = PyObject_CallOneArg(self->check_hashable, value);
+    PyObject *result =
+        PyObject_CallFunctionObjArgs(self->explain_unhashable, value, original, NULL);
     if (result == NULL) {  /* the helper raised the better error */
         Py_XDECREF(original);
 #if PY_VERSION_HEX < 0x030C0000
@@ -798,7 +805,7 @@ interner_new_from_state(PyTypeObject *type, module_state *state)
     self->reclaimed = 0;
     self->handle_type = (PyTypeObject *)Py_NewRef(state->handle_type);
     self->stats_type = Py_NewRef(state->stats_type);
-    self->check_hashable = Py_NewRef(state->check_hashable);
+    self->explain_unhashable = Py_NewRef(state->explain_unhashable);
     self->check_metaclass = Py_NewRef(state->check_metaclass);
     self->weakreflist = NULL;
     PyObject_GC_Track(self);
@@ -837,7 +844,7 @@ interner_traverse(InternerObject *self, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->handle_type);
     Py_VISIT(self->stats_type);
-    Py_VISIT(self->check_hashable);
+    Py_VISIT(self->explain_unhashable);
     Py_VISIT(self->check_metaclass);
     return 0;
 }
@@ -855,7 +862,7 @@ interner_dealloc(InternerObject *self)
     PyMem_Free(self->slots);
     Py_CLEAR(self->handle_type);
     Py_CLEAR(self->stats_type);
-    Py_CLEAR(self->check_hashable);
+    Py_CLEAR(self->explain_unhashable);
     Py_CLEAR(self->check_metaclass);
     PyTypeObject *type = Py_TYPE(self);
     type->tp_free(self);
@@ -1034,8 +1041,8 @@ module_exec(PyObject *module)
     if (state->stats_type == NULL) {
         return -1;
     }
-    state->check_hashable = import_attribute("intern._checks", "check_hashable");
-    if (state->check_hashable == NULL) {
+    state->explain_unhashable = import_attribute("intern._checks", "explain_unhashable");
+    if (state->explain_unhashable == NULL) {
         return -1;
     }
     state->check_metaclass = import_attribute("intern._checks", "check_metaclass");
@@ -1075,7 +1082,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->interner_type);
     Py_VISIT(state->default_interner);
     Py_VISIT(state->stats_type);
-    Py_VISIT(state->check_hashable);
+    Py_VISIT(state->explain_unhashable);
     Py_VISIT(state->check_metaclass);
     return 0;
 }
@@ -1088,7 +1095,7 @@ module_clear(PyObject *module)
     Py_CLEAR(state->interner_type);
     Py_CLEAR(state->default_interner);
     Py_CLEAR(state->stats_type);
-    Py_CLEAR(state->check_hashable);
+    Py_CLEAR(state->explain_unhashable);
     Py_CLEAR(state->check_metaclass);
     return 0;
 }
