@@ -1,7 +1,7 @@
 """Build the optional C accelerator, intern._speedups.
 
 Everything else is configured in pyproject.toml. The extension is skipped when
-INTERN_PURE_PYTHON is set or off CPython; if it fails to compile (no compiler,
+INTERN_PURE_PYTHON is set (to anything but 0) or off CPython; if it fails to compile (no compiler,
 no Python headers), the install goes on with the pure-Python implementation and
 says so, unless INTERN_REQUIRE_EXTENSION is set (CI and release builds).
 """
@@ -35,7 +35,7 @@ class OptionalBuildExt(build_ext):
 
     def skip(self, error: Exception) -> None:
         """Say loudly that the accelerator is left out, unless it is required."""
-        if os.environ.get("INTERN_REQUIRE_EXTENSION"):
+        if _flag("INTERN_REQUIRE_EXTENSION"):
             raise error
         print(
             "\n" + "=" * 74 + "\n"
@@ -47,9 +47,14 @@ class OptionalBuildExt(build_ext):
         )
 
 
+def _flag(name: str) -> bool:
+    """Say whether the environment variable ``name`` is set to anything but empty or 0."""
+    return os.environ.get(name, "") not in ("", "0")
+
+
 def extensions() -> list[Extension]:
     """List the C accelerator, unless pure Python is asked for or this is not CPython."""
-    if os.environ.get("INTERN_PURE_PYTHON") or sys.implementation.name != "cpython":
+    if _flag("INTERN_PURE_PYTHON") or sys.implementation.name != "cpython":
         return []
     return [Extension("intern._speedups", ["src/intern/_speedups.c"])]
 

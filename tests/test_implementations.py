@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import subprocess
 import sys
 
 import pytest
@@ -77,6 +78,21 @@ def test_forcing_pure_python_needs_no_extension_and_warns_nothing() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "python\n"
+
+
+@pytest.mark.parametrize(("setting", "expected"), [("1", "python"), ("0", "c"), ("", "c")])
+def test_pure_python_is_forced_by_any_setting_but_empty_or_zero(
+    c_impl: Implementation, setting: str, expected: str
+) -> None:
+    env = {**VARIANTS[1].environment(), "INTERN_PURE_PYTHON": setting}
+    result = subprocess.run(
+        [sys.executable, "-c", "import intern; print(intern.implementation)"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert (result.stdout, result.stderr) == (f"{expected}\n", "")
 
 
 SUBINTERPRETER_SCRIPT = """

@@ -59,7 +59,10 @@ if TYPE_CHECKING:
         """Return the canonical handle of ``value`` (see ``intern._pure``)."""
         ...
 
-elif os.environ.get("INTERN_PURE_PYTHON") or sys.implementation.name != "cpython":
+elif (
+    os.environ.get("INTERN_PURE_PYTHON", "") not in {"", "0"}
+    or sys.implementation.name != "cpython"
+):
     from intern._pure import Handle, Interner, default, make
 
     implementation = "python"
