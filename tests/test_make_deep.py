@@ -179,6 +179,33 @@ def test_mutable_dataclass_instances_are_leaves(deep: Deep) -> None:
         deep(Unhashable("x"))
 
 
+def test_frozen_dataclasses_compared_by_identity_are_leaves(deep: Deep) -> None:
+    @dataclasses.dataclass(frozen=True, eq=False)
+    class Session:
+        user: str
+
+    keep = deep(fresh("ada"))  # so that a rebuilt copy would get another str
+    value = Session(fresh("ada"))
+    handle = deep((value, fresh("x")))
+    assert handle.value == (value, "x")
+    assert handle.value[0] is value  # interned whole, not copied
+    assert handle.value[0].user is not keep.value
+
+
+def test_frozen_attrs_classes_compared_by_identity_are_leaves(deep: Deep) -> None:
+    attrs = pytest.importorskip("attrs")
+
+    @attrs.frozen(eq=False)
+    class Session:
+        user: str
+
+    keep = deep(fresh("ada"))
+    value = Session(fresh("ada"))  # type: ignore[call-arg]  # attrs classes made inside a test are opaque to mypy
+    assert deep(value).value is value
+    assert deep((value,)).value == (value,)
+    assert value.user is not keep.value
+
+
 def test_deep_nesting_is_refused_with_a_clear_error_not_a_crash(deep: Deep) -> None:
     nested: Any = ()
     for _ in range(100_000):

@@ -3,8 +3,9 @@
 ``make_deep`` canonicalizes a value bottom-up: the parts of tuples (named tuples
 included), frozensets and frozen dataclasses and attrs classes first, then the
 container, rebuilt from the canonical parts only if some part was not already the
-canonical object. It works on any interner's ``make`` (so on both
-implementations), iteratively, with a depth limit.
+canonical object. A class compared by identity (``eq=False``) is a leaf, as a
+rebuilt copy would not be equal to the original. It works on any interner's
+``make`` (so on both implementations), iteratively, with a depth limit.
 
 A container's handle keeps its parts' handles alive through a *keeper*: a weak
 reference to the container's handle that holds the part handles, registered by
@@ -108,6 +109,8 @@ _LEAF_TYPES: frozenset[type] = frozenset({str, bytes, int, float, complex, bool,
 @functools.lru_cache(maxsize=1024)
 def _shape_of(cls: type) -> tuple[str, list[str] | None] | None:
     """Say how instances of ``cls`` are taken apart: a kind and field names, or None."""
+    if vars(object)["__eq__"] is cls.__eq__:
+        return None  # compared by identity: a rebuilt copy would not be equal
     names = _frozen_dataclass_fields(cls)
     if names is None:
         names = _frozen_attrs_fields(cls)
