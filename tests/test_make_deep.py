@@ -206,6 +206,23 @@ def test_frozen_attrs_classes_compared_by_identity_are_leaves(deep: Deep) -> Non
     assert value.user is not keep.value
 
 
+class Labelled(frozenset[str]):
+    """A frozenset subclass whose instances carry attributes."""
+
+    label: str
+
+
+def test_a_rebuilt_frozenset_subclass_keeps_its_attributes(deep: Deep) -> None:
+    keep = deep(fresh("member"))
+    value = Labelled({fresh("member")})
+    value.label = "kept"
+    handle = deep(value)
+    assert handle.value == value
+    assert type(handle.value) is Labelled
+    assert next(iter(handle.value)) is keep.value  # rebuilt from the canonical part
+    assert handle.value.label == "kept"
+
+
 def test_deep_nesting_is_refused_with_a_clear_error_not_a_crash(deep: Deep) -> None:
     nested: Any = ()
     for _ in range(100_000):

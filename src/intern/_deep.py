@@ -149,15 +149,14 @@ def _any(value: object) -> Any:
 def _rebuild(value: object, kind: str, names: list[str] | None, parts: list[object]) -> object:
     """Return an object equal to ``value`` made of ``parts``, its canonical parts."""
     cls: Any = type(value)
-    if kind == "tuple":
-        if cls is tuple:
-            return tuple(parts)
-        rebuilt: Any = _any(tuple).__new__(cls, parts)  # a named tuple, or another subclass
-        if hasattr(value, "__dict__"):
+    if kind != "fields":
+        base: Any = tuple if kind == "tuple" else frozenset
+        if cls is base:
+            return base(parts)
+        rebuilt: Any = base.__new__(cls, parts)  # a named tuple, or another subclass
+        if hasattr(value, "__dict__"):  # what pickling keeps of a subclass's instance
             rebuilt.__dict__.update(_any(value).__dict__)
         return rebuilt
-    if kind == "frozenset":
-        return frozenset(parts) if cls is frozenset else _any(frozenset).__new__(cls, parts)
     # A frozen class: a shallow copy with the canonical parts in place of the
     # equal ones, which keeps whatever its __init__ established.
     rebuilt = copy.copy(value)
