@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import sys
+import weakref
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -12,7 +13,7 @@ import pytest
 
 import intern
 from intern._deep import make_deep_with
-from tests.helpers import Variant, call_in_threads, collect, run_python
+from tests.helpers import Implementation, Variant, call_in_threads, collect, run_python
 
 Deep = Callable[[Any], intern.Handle[Any]]
 
@@ -221,6 +222,24 @@ def test_a_rebuilt_frozenset_subclass_keeps_its_attributes(deep: Deep) -> None:
     assert type(handle.value) is Labelled
     assert next(iter(handle.value)) is keep.value  # rebuilt from the canonical part
     assert handle.value.label == "kept"
+
+
+def test_make_deep_keeps_no_class_alive(impl: Implementation) -> None:
+    def define() -> type[Any]:
+        @dataclasses.dataclass(frozen=True)
+        class Local:
+            name: str
+
+        return Local
+
+    local = define()
+    class_ref = weakref.ref(local)
+    interner = impl.Interner()
+    handle = make_deep_with(interner.make, (local(fresh("x")), fresh("y")))
+    assert type(handle.value[0]) is local
+    del handle, local, interner  # an interner may keep a table per class while it lives
+    collect()
+    assert class_ref() is None
 
 
 def test_deep_nesting_is_refused_with_a_clear_error_not_a_crash(deep: Deep) -> None:

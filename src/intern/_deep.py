@@ -23,7 +23,6 @@ from __future__ import annotations
 import _weakref
 import copy
 import dataclasses
-import functools
 import operator
 import sys
 import threading
@@ -106,8 +105,14 @@ def _frozen_dataclass_fields(cls: type) -> list[str] | None:
 _LEAF_TYPES: frozenset[type] = frozenset({str, bytes, int, float, complex, bool, type(None)})
 
 
-@functools.lru_cache(maxsize=1024)
-def _shape_of(cls: type) -> tuple[str, list[str] | None] | None:
+Shape = tuple[str, list[str] | None] | None
+"""How instances of a class are taken apart: a kind and field names; None for leaves."""
+
+_shapes: weakref.WeakKeyDictionary[type, Shape] = weakref.WeakKeyDictionary()
+"""The shape of each class met, forgotten with the class (classes come and go)."""
+
+
+def _shape_of(cls: type) -> Shape:
     """Say how instances of ``cls`` are taken apart: a kind and field names, or None."""
     if vars(object)["__eq__"] is cls.__eq__:
         return None  # compared by identity: a rebuilt copy would not be equal
@@ -124,7 +129,9 @@ def _shape_of(cls: type) -> tuple[str, list[str] | None] | None:
 
 
 def _parts(
-    value: object, leaves: frozenset[type] = _LEAF_TYPES
+    value: object,
+    leaves: frozenset[type] = _LEAF_TYPES,
+    shapes: weakref.WeakKeyDictionary[type, Shape] = _shapes,
 ) -> tuple[str, list[str] | None, list[object]] | None:
     """Say how ``value`` is a container: its kind, its field names, its parts.
 
@@ -133,7 +140,12 @@ def _parts(
     cls: type = type(value)
     if cls in leaves:
         return None
-    shape = _shape_of(cls)
+    if cls is tuple:
+        return "tuple", None, list(cast("tuple[object, ...]", value))
+    try:
+        shape = shapes[cls]
+    except KeyError:  # two threads may both work it out: the same answer
+        shape = shapes[cls] = _shape_of(cls)
     if shape is None:
         return None
     kind, names = shape
