@@ -103,7 +103,9 @@ def make_deep(value: T, /) -> Handle[T]:
 
     ``make_deep(v).value == v`` always. Raises ``TypeError`` naming the path to an
     unhashable part (``value[1].name``), and ``RecursionError`` for values nested
-    more than ``sys.getrecursionlimit()`` levels deep.
+    more than ``sys.getrecursionlimit()`` levels deep, or 20,000 however high the
+    limit (a frozen dataclass or attrs instance counting as 4 levels): deeper
+    values could crash CPython's own hashing.
 
     A container that ``make`` interned before, with other (equal) parts, stays as
     it was interned: ``make_deep`` returns its handle, and its parts are canonical
