@@ -71,9 +71,12 @@ class _Attempt(Generic[V]):
     the attempt gets; or neither, when ``create`` was interrupted by a
     ``KeyboardInterrupt`` or the like, or its thread vanished in a fork, and the
     waiters try again. ``lock`` is held from the start until the outcome is known.
+    ``traceback`` is the exception's as ``create`` left it: each waiter raises the
+    exception from there, so that its traceback does not pile up every earlier
+    waiter's frames, as raising the one exception object again and again would.
     """
 
-    __slots__ = ("error", "finished", "key", "lock", "owner", "value")
+    __slots__ = ("error", "finished", "key", "lock", "owner", "traceback", "value")
 
     _allocate_lock = staticmethod(_thread.allocate_lock)  # bound here, not a global
 
@@ -82,6 +85,7 @@ class _Attempt(Generic[V]):
         self.owner = owner  # the thread running create
         self.value: V | None = None
         self.error: Exception | None = None
+        self.traceback: types.TracebackType | None = None
         self.finished = False
         self.lock = self._allocate_lock()
         self.lock.acquire()
@@ -92,7 +96,7 @@ class _Attempt(Generic[V]):
             return
         self.value = value
         if isinstance(error, Exception):
-            self.error = error
+            self.error, self.traceback = error, error.__traceback__
         self.finished = True
         self.lock.release()
 
@@ -337,7 +341,7 @@ class WeakCache(Generic[K, V]):
                 raise
             self._waits.wait(attempt, me)
             if attempt.error is not None:
-                raise attempt.error
+                raise attempt.error.with_traceback(attempt.traceback)
             if attempt.value is not None:  # None is not weakly referenceable: never a value
                 return attempt.value
             # create was interrupted in its own thread: try again, maybe as the creator
