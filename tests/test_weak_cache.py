@@ -439,6 +439,13 @@ def test_lookups_of_other_keys_do_not_wait_for_a_create(gate: threading.Event) -
     slow.join()
 
 
+def test_a_hit_does_not_wait_for_the_caches_lock(cache: intern.WeakCache[Any, Page]) -> None:
+    page = cache["page"]
+    with cache._lock:  # pyright: ignore[reportPrivateUsage] -- as a miss on another thread would
+        assert in_a_thread(lambda: cache["page"]) is page  # would hang if a hit took it
+    assert cache.get("page") is page
+
+
 def test_exception_from_create_reaches_every_waiter_of_that_attempt_and_nothing_is_cached(
     gate: threading.Event,
 ) -> None:

@@ -4,7 +4,9 @@ A cache keeps two dicts: ``values`` maps each key to a ``_ValueRef``, a weak
 reference to its value, and ``attempts`` maps each key whose ``create`` is running
 to an ``_Attempt``, the record that callers waiting for that key share.
 
-- A hit takes no lock: one dict lookup and one weak reference call (and a counter).
+- A hit never takes the cache's lock: one dict lookup and one weak reference call,
+  then the hit is counted under ``_count_lock``, which guards the two counters
+  alone (exact on free-threaded builds too) and is held for nothing else.
 - Bookkeeping on a miss takes the cache's lock; ``create`` never runs under it. The
   first miss on a key records an attempt and calls ``create`` after releasing the
   lock; later misses on that key wait for the attempt and share its outcome. So a
