@@ -62,7 +62,9 @@ formats (--format, else by extension):
       a record is a whole source file; its values are its NAME and STRING tokens
       (module tokenize). Columns: NAME, STRING. Decoded as Python does (coding
       declaration, else UTF-8) unless --encoding is given.
-  Blank lines are not records.
+  Blank lines are not records. Lines of csv, tsv and text end in LF, CR LF or a
+  lone CR; lines of jsonl end in LF. Without --encoding, text is UTF-8 and a byte
+  order mark at the start of an input is not part of the first value.
 
 what is counted:
   fields                the number of columns seen
@@ -169,7 +171,8 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--encoding",
         type=_text_encoding,
-        help="the encoding of every PATH (default: UTF-8; Python sources as declared)",
+        help="the encoding of every PATH (default: UTF-8, with or without a byte order mark;"
+        " Python sources as declared)",
     )
     scan.add_argument(
         "--errors",
