@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import functools
 import gc
 import os
@@ -270,22 +271,33 @@ REFUSALS = [
         name="partial of a closure",
     ),
     refusal(
-        lambda obj: (obj, print, ("x", obj)), "arg is a tuple holding obj at index 1", name="tuple"
+        lambda obj: (obj, print, ("x", obj)),
+        "arg, of type 'tuple', holds obj at index 1",
+        name="tuple",
     ),
-    refusal(lambda obj: (obj, print, [obj]), "arg is a list holding obj at index 0", name="list"),
-    refusal(lambda obj: (obj, print, {obj}), "arg is a set holding obj", name="set"),
+    refusal(
+        lambda obj: (obj, print, [obj]), "arg, of type 'list', holds obj at index 0", name="list"
+    ),
+    refusal(lambda obj: (obj, print, {obj}), "arg, of type 'set', holds obj", name="set"),
     refusal(
         lambda obj: (obj, print, frozenset({1, obj})),
-        "arg is a frozenset holding obj",
+        "arg, of type 'frozenset', holds obj",
         name="frozenset",
     ),
     refusal(
-        lambda obj: (obj, print, {obj: 1}), "arg is a dict holding obj as a key", name="dict key"
+        lambda obj: (obj, print, {obj: 1}),
+        "arg, of type 'dict', holds obj as a key",
+        name="dict key",
     ),
     refusal(
         lambda obj: (obj, print, {"obj": obj}),
-        "arg is a dict holding obj as a value",
+        "arg, of type 'dict', holds obj as a value",
         name="dict value",
+    ),
+    refusal(
+        lambda obj: (obj, print, collections.OrderedDict[str, Any](obj=obj)),
+        "arg, of type 'OrderedDict', holds obj as a value",
+        name="dict subclass",
     ),
 ]
 

@@ -63,6 +63,26 @@ def test_quick_json_run_reports_every_case_with_positive_figures(
     }
     assert labels["sys.intern"]["bytes_per_entry"] is None
     assert labels["intern.make [python]"]["bytes_per_entry"] > 0
+    records = report["cases"][CASES.index("records")]
+    assert records["baseline"] == "plain parse"
+    expected = ["plain parse"]
+    for label in report["implementations"]:
+        expected += [f"Pool.value per field [{label}]", f"Pool.value_deep per record [{label}]"]
+    assert [result["contender"] for result in records["results"]] == expected
+    assert all(result["bytes_per_entry"] > 0 for result in records["results"])
+
+
+def test_help_describes_every_case_and_what_bytes_per_entry_means(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    outcome = run_cli(capsys, "bench", "--help")
+    assert outcome.status == 0
+    text = " ".join(outcome.out.split())  # as if the help's lines were not wrapped
+    full_run = [*CASES, *(f"scale-{size}" for size in _bench.SCALES)]
+    assert [name for name in full_run if name not in text] == []
+    for what in ["very objects", "Pool.value per field", "Pool.value_deep per record"]:
+        assert what in text
+    assert "In the records case, bytes/entry is per record" in text
 
 
 def test_quick_text_run_prints_a_table_per_case(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from intern._scan import _decoded_lines  # pyright: ignore[reportPrivateUsage] -- its line splitting, piece by piece
 from tests.helpers import run_cli, scan_report
 
 if TYPE_CHECKING:
@@ -188,12 +189,73 @@ def test_standard_input_is_read_for_a_dash(
     assert (report["records"], report["distinct"]) == (2, 1)
 
 
+BOM = "\ufeff".encode()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "first_column"),
+    [
+        pytest.param("requests.csv", BOM + b"method,path\nGET,/\nGET,/\n", "method", id="csv"),
+        pytest.param("requests.jsonl", BOM + b'{"m": "GET"}\n{"m": "GET"}\n', "$.m", id="jsonl"),
+        pytest.param("requests.log", BOM + b"GET /\nGET /\n", "column 1", id="text"),
+    ],
+)
+def test_a_utf8_byte_order_mark_is_not_part_of_the_first_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, data: bytes, first_column: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    report = scan_report(capsys, str(path))
+    assert column(report, first_column)["distinct"] == 1  # the first value equals the others
+
+
+def test_a_byte_order_mark_on_standard_input_is_not_part_of_the_first_value(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = BOM + REQUESTS_CSV.encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    report = scan_report(capsys, "--format", "csv", "-")
+    assert {part["name"] for part in report["columns"]} == {"method", "path", "status"}
+
+
+def test_csv_and_text_lines_may_end_in_a_lone_carriage_return(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "classic-mac.csv"
+    path.write_bytes(REQUESTS_CSV.replace("\n", "\r").encode())
+    report = scan_report(capsys, str(path))
+    assert (report["records"], report["fields"], report["values"]) == (3, 3, 9)
+    assert column(report, "method")["distinct"] == 2
+    path = tmp_path / "quoted.csv"
+    path.write_bytes(b'name,note\r"two\rlines",x\rlast,x\r')
+    report = scan_report(capsys, str(path))
+    assert (report["records"], column(report, "name")["bytes_as_parsed"]) == (
+        2,
+        sizes("two\rlines", "last"),
+    )
+    path = tmp_path / "classic-mac.log"
+    path.write_bytes(b"GET /\rGET /about\r")
+    assert scan_report(capsys, str(path))["records"] == 2
+
+
+@pytest.mark.parametrize("piece", [1, 2, 3, 7, 1 << 16])
+def test_lines_are_split_as_open_splits_them_however_the_input_comes_in_pieces(
+    piece: int,
+) -> None:
+    text = "a\r\nb\rc\n\r\rd\u00e9\ne\r\n\nf\rg"
+    data = text.encode()
+    pieces = [data[start : start + piece] for start in range(0, len(data), piece)]
+    universal = list(_decoded_lines(iter(pieces), "x", "utf-8", "strict", universal=True))
+    assert universal == io.StringIO(text, newline="").readlines()
+    lf_only = list(_decoded_lines(iter(pieces), "x", "utf-8", "strict"))
+    assert lf_only == io.StringIO(text, newline="\n").readlines()
+
+
 class EndlessLog(io.RawIOBase):
     """A log that never ends: only a reader that streams can stop in it."""
 
-    line = b"GET /index.html 200\n"
-
-    def __init__(self) -> None:
+    def __init__(self, line: bytes = b"GET /index.html 200\n") -> None:
+        self.line = line
         self.offset = 0  # where in the line the next read starts
 
     def readable(self) -> bool:
@@ -207,10 +269,12 @@ class EndlessLog(io.RawIOBase):
         return len(view)
 
 
+@pytest.mark.parametrize("end", [b"\n", b"\r\n", b"\r"], ids=["LF", "CRLF", "CR"])
 def test_input_is_streamed_not_read_whole(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], end: bytes
 ) -> None:
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(EndlessLog())))
+    log = EndlessLog(b"GET /index.html 200" + end)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(log)))
     report = scan_report(capsys, "--limit", "50000", "-")
     assert (report["records"], report["distinct"]) == (50_000, 3)
     assert "stopped after 50,000 records (--limit)" in report["scanned"]

@@ -70,8 +70,18 @@ def test_undecodable_bytes_in_a_multibyte_encoding(
     )
 
 
+def test_undecodable_bytes_name_their_line_when_lines_end_in_a_lone_cr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_bytes(tmp_path / "latin.txt", "ok\rfine\rJosé\r".encode("latin-1"))
+    assert_bad_input(run_cli(capsys, "scan", path), f"{path}:3", "cannot decode b'\\xe9'")
+
+
 MALFORMED = [
     pytest.param("bad.csv", b'a,b\n1,2\n3,"x"y\n5,6\n', 3, "malformed CSV: ',' expected", id="csv"),
+    pytest.param(
+        "bad.csv", b'a,b\r1,2\r3,"x"y\r5,6\r', 3, "malformed CSV: ',' expected", id="csv-cr"
+    ),
     pytest.param(
         "bad.tsv",
         b'a\tb\n1\t"open\n2\t3\n',

@@ -5,14 +5,16 @@ from __future__ import annotations
 import dataclasses
 import gc
 import sys
-from collections.abc import Callable
+import tracemalloc
+import weakref
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import pytest
 
 import intern
-from intern._deep import make_deep_with
-from tests.helpers import Variant, call_in_threads, collect, run_python
+from intern._deep import MAX_DEPTH, make_deep_with
+from tests.helpers import Implementation, Variant, call_in_threads, collect, run_python
 
 Deep = Callable[[Any], intern.Handle[Any]]
 
@@ -179,16 +181,150 @@ def test_mutable_dataclass_instances_are_leaves(deep: Deep) -> None:
         deep(Unhashable("x"))
 
 
-def test_deep_nesting_is_refused_with_a_clear_error_not_a_crash(deep: Deep) -> None:
-    nested: Any = ()
-    for _ in range(100_000):
+def test_frozen_dataclasses_compared_by_identity_are_leaves(deep: Deep) -> None:
+    @dataclasses.dataclass(frozen=True, eq=False)
+    class Session:
+        user: str
+
+    keep = deep(fresh("ada"))  # so that a rebuilt copy would get another str
+    value = Session(fresh("ada"))
+    handle = deep((value, fresh("x")))
+    assert handle.value == (value, "x")
+    assert handle.value[0] is value  # interned whole, not copied
+    assert handle.value[0].user is not keep.value
+
+
+def test_frozen_attrs_classes_compared_by_identity_are_leaves(deep: Deep) -> None:
+    attrs = pytest.importorskip("attrs")
+
+    @attrs.frozen(eq=False)
+    class Session:
+        user: str
+
+    keep = deep(fresh("ada"))
+    value = Session(fresh("ada"))  # type: ignore[call-arg]  # attrs classes made inside a test are opaque to mypy
+    assert deep(value).value is value
+    assert deep((value,)).value == (value,)
+    assert value.user is not keep.value
+
+
+class Labelled(frozenset[str]):
+    """A frozenset subclass whose instances carry attributes."""
+
+    label: str
+
+
+def test_a_rebuilt_frozenset_subclass_keeps_its_attributes(deep: Deep) -> None:
+    keep = deep(fresh("member"))
+    value = Labelled({fresh("member")})
+    value.label = "kept"
+    handle = deep(value)
+    assert handle.value == value
+    assert type(handle.value) is Labelled
+    assert next(iter(handle.value)) is keep.value  # rebuilt from the canonical part
+    assert handle.value.label == "kept"
+
+
+def test_make_deep_keeps_no_class_alive(impl: Implementation) -> None:
+    def define() -> type[Any]:
+        @dataclasses.dataclass(frozen=True)
+        class Local:
+            name: str
+
+        return Local
+
+    local = define()
+    class_ref = weakref.ref(local)
+    interner = impl.Interner()
+    handle = make_deep_with(interner.make, (local(fresh("x")), fresh("y")))
+    assert type(handle.value[0]) is local
+    del handle, local, interner  # an interner may keep a table per class while it lives
+    collect()
+    assert class_ref() is None
+
+
+def nested_tuples(depth: int) -> Any:
+    """A string inside ``depth`` tuples, each the only element of the next."""
+    nested: Any = "bottom"
+    for _ in range(depth):
         nested = (nested,)
-    with pytest.raises(RecursionError, match=r"nested more than \d+ levels deep"):
-        deep(nested)
-    shallow: Any = "bottom"
-    for _ in range(sys.getrecursionlimit() // 2):
-        shallow = (shallow,)
+    return nested
+
+
+def test_deep_nesting_is_refused_with_a_clear_error_not_a_crash(deep: Deep) -> None:
+    limit = sys.getrecursionlimit()
+    with pytest.raises(RecursionError, match=f"nested more than {limit} levels deep"):
+        deep(nested_tuples(100_000))
+    shallow = nested_tuples(limit // 2)
     assert deep(shallow).value == shallow
+
+
+@pytest.fixture
+def raised_recursion_limit() -> Iterator[int]:
+    """Raise the recursion limit to 100,000 for one test."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)
+    try:
+        yield 100_000
+    finally:
+        sys.setrecursionlimit(before)
+
+
+def test_deep_nesting_takes_memory_in_proportion_to_depth(
+    c_impl: Implementation, raised_recursion_limit: int
+) -> None:
+    # On the C implementation only: the pure one's insertion walks the whole
+    # value on every level, so 20,000 levels take it a minute.
+    assert raised_recursion_limit > MAX_DEPTH
+    interner = c_impl.Interner()
+    nested = nested_tuples(MAX_DEPTH)
+    tracemalloc.start()
+    try:
+        handle = make_deep_with(interner.make, nested)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert handle.value is nested
+    assert len(interner) == MAX_DEPTH + 1
+    assert peak < 1_000 * MAX_DEPTH  # a few hundred bytes a level, not a path per level
+    del handle
+    assert len(interner) == 0
+
+
+def test_nesting_is_capped_whatever_the_recursion_limit(variant: Variant) -> None:
+    # In a child process, as a value nested too deep for CPython's hash would
+    # crash the interpreter.
+    script = f"""
+        import dataclasses, sys, intern
+        from intern._deep import MAX_DEPTH, FROZEN_CLASS_DEPTH
+        assert MAX_DEPTH == {MAX_DEPTH}
+        sys.setrecursionlimit(10**6)
+
+        @dataclasses.dataclass(frozen=True)
+        class Node:
+            child: object
+
+        for depth in (MAX_DEPTH + 1, 10**5, 10**6):
+            nested = "bottom"
+            for _ in range(depth):
+                nested = (nested,)
+            try:
+                intern.make_deep(nested)
+            except RecursionError as error:
+                print(error)
+        node = None
+        for _ in range(MAX_DEPTH // FROZEN_CLASS_DEPTH + 1):
+            node = Node(node)
+        try:
+            intern.make_deep(node)
+        except RecursionError as error:
+            print(error)
+    """
+    result = run_python(script, variant)
+    assert result.returncode == 0, result.stderr
+    refusals = result.stdout.splitlines()
+    assert len(refusals) == 4, result.stdout
+    assert all(f"nested more than {MAX_DEPTH} levels deep" in line for line in refusals)
 
 
 def test_a_container_interned_by_make_first_keeps_its_parts(

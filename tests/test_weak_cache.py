@@ -5,11 +5,13 @@ from __future__ import annotations
 import gc
 import os
 import random
+import sys
 import threading
+import traceback
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pytest
 
@@ -437,6 +439,13 @@ def test_lookups_of_other_keys_do_not_wait_for_a_create(gate: threading.Event) -
     slow.join()
 
 
+def test_a_hit_does_not_wait_for_the_caches_lock(cache: intern.WeakCache[Any, Page]) -> None:
+    page = cache["page"]
+    with cache._lock:  # pyright: ignore[reportPrivateUsage] -- as a miss on another thread would
+        assert in_a_thread(lambda: cache["page"]) is page  # would hang if a hit took it
+    assert cache.get("page") is page
+
+
 def test_exception_from_create_reaches_every_waiter_of_that_attempt_and_nothing_is_cached(
     gate: threading.Event,
 ) -> None:
@@ -447,6 +456,41 @@ def test_exception_from_create_reaches_every_waiter_of_that_attempt_and_nothing_
     assert len(missed.cache) == 0
     assert missed.cache["page"].key == "page"  # the next lookup tries again
     assert missed.calls == ["page", "page"]
+
+
+def test_waiters_tracebacks_do_not_grow_with_the_number_of_waiters(
+    gate: threading.Event,
+) -> None:
+    # Every waiter raises the one exception create raised: each raise must start
+    # again from create's traceback, not add to the one the previous waiter left.
+    # A long switch interval keeps each raise and its catch in one turn of the GIL.
+    calls: list[str] = []
+
+    def create(key: str) -> Page:
+        calls.append(key)
+        gate.wait(60)
+        raise LookupError("no such page")
+
+    cache = intern.WeakCache(create)
+
+    def look_up(_: int) -> int:
+        try:
+            cache["page"]
+        except LookupError as error:
+            return len(traceback.extract_tb(error.__traceback__))
+        raise AssertionError("create did not fail")
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(10)
+    try:
+        opener = open_when(gate, lambda: misses(cache) == THREADS, "all threads missed")
+        depths = call_in_threads(THREADS, look_up)
+        opener.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert calls == ["page"]
+    assert all(isinstance(depth, int) for depth in depths), depths
+    assert max(cast("list[int]", depths)) <= min(cast("list[int]", depths)) + 1, depths
 
 
 class Interrupted(BaseException):

@@ -96,16 +96,19 @@ def make_deep(value: T, /) -> Handle[T]:
 
     The parts of tuples (named tuples included), frozensets, and the compared
     fields of frozen dataclasses and frozen attrs classes are deep-interned first,
-    bottom-up; a container is rebuilt from the canonical parts only if some part
-    was not already the canonical object, then interned with ``make``. Leaves are
-    interned with ``make``'s rules. The handle keeps its parts' handles alive, so
-    that while it lives every part of its value stays canonical: two records made
-    by ``make_deep`` that share a field value share the very same object. Once it
-    is collected, parts no longer used elsewhere go with it.
+    bottom-up (a class compared by identity, ``eq=False``, is a leaf); a container
+    is rebuilt from the canonical parts only if some part was not already the
+    canonical object, then interned with ``make``. Leaves are interned with
+    ``make``'s rules. The handle keeps its parts' handles alive, so that while it
+    lives every part of its value stays canonical: two records made by
+    ``make_deep`` that share a field value share the very same object. Once it is
+    collected, parts no longer used elsewhere go with it.
 
     ``make_deep(v).value == v`` always. Raises ``TypeError`` naming the path to an
     unhashable part (``value[1].name``), and ``RecursionError`` for values nested
-    more than ``sys.getrecursionlimit()`` levels deep.
+    more than ``sys.getrecursionlimit()`` levels deep, or 20,000 however high the
+    limit (a frozen dataclass or attrs instance counting as 4 levels): deeper
+    values could crash CPython's own hashing.
 
     A container that ``make`` interned before, with other (equal) parts, stays as
     it was interned: ``make_deep`` returns its handle, and its parts are canonical

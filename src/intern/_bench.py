@@ -46,9 +46,11 @@ LONG_TUPLE = 100
 SCALES = (1_000, 10_000, 100_000, 1_000_000)
 """Live entries in the scaling cases (the quick run stops at 10,000)."""
 HOSTILE = 1_000
+"""Values in each hostile-hash case (a tenth for the one where all hashes are equal)."""
 RECORDS = 50_000
-"""Records in the deduplication case (the quick run reads 2,000)."""
-"""Values in each hostile-hash case (a hundred for the one where all hashes are equal)."""
+"""Records in the deduplication case."""
+QUICK_RECORDS = 2_000
+"""Records in the deduplication case of the quick run."""
 
 Intern = Callable[[Any], object]
 """An interning function: the value in, its canonical object or handle out."""
@@ -543,7 +545,7 @@ def _cases(quick: bool) -> Iterator[tuple[str, Callable[[], _Case]]]:
         yield f"hit path among {size:,} entries", _scaling_case(size)
     for name, title, values in _hostile_values():
         yield f"hostile hashes: {name}", _hit_case(f"hostile-{name}", title, values, [strong_pool])
-    yield "deduplicating records", _records_case(2_000 if quick else RECORDS)
+    yield "deduplicating records", _records_case(QUICK_RECORDS if quick else RECORDS)
 
 
 def _measure(case: _Case, settings: Settings) -> CaseReport:

@@ -4,7 +4,9 @@ A cache keeps two dicts: ``values`` maps each key to a ``_ValueRef``, a weak
 reference to its value, and ``attempts`` maps each key whose ``create`` is running
 to an ``_Attempt``, the record that callers waiting for that key share.
 
-- A hit takes no lock: one dict lookup and one weak reference call (and a counter).
+- A hit never takes the cache's lock: one dict lookup and one weak reference call,
+  then the hit is counted under ``_count_lock``, which guards the two counters
+  alone (exact on free-threaded builds too) and is held for nothing else.
 - Bookkeeping on a miss takes the cache's lock; ``create`` never runs under it. The
   first miss on a key records an attempt and calls ``create`` after releasing the
   lock; later misses on that key wait for the attempt and share its outcome. So a
@@ -71,9 +73,12 @@ class _Attempt(Generic[V]):
     the attempt gets; or neither, when ``create`` was interrupted by a
     ``KeyboardInterrupt`` or the like, or its thread vanished in a fork, and the
     waiters try again. ``lock`` is held from the start until the outcome is known.
+    ``traceback`` is the exception's as ``create`` left it: each waiter raises the
+    exception from there, so that its traceback does not pile up every earlier
+    waiter's frames, as raising the one exception object again and again would.
     """
 
-    __slots__ = ("error", "finished", "key", "lock", "owner", "value")
+    __slots__ = ("error", "finished", "key", "lock", "owner", "traceback", "value")
 
     _allocate_lock = staticmethod(_thread.allocate_lock)  # bound here, not a global
 
@@ -82,6 +87,7 @@ class _Attempt(Generic[V]):
         self.owner = owner  # the thread running create
         self.value: V | None = None
         self.error: Exception | None = None
+        self.traceback: types.TracebackType | None = None
         self.finished = False
         self.lock = self._allocate_lock()
         self.lock.acquire()
@@ -92,7 +98,7 @@ class _Attempt(Generic[V]):
             return
         self.value = value
         if isinstance(error, Exception):
-            self.error = error
+            self.error, self.traceback = error, error.__traceback__
         self.finished = True
         self.lock.release()
 
@@ -337,7 +343,7 @@ class WeakCache(Generic[K, V]):
                 raise
             self._waits.wait(attempt, me)
             if attempt.error is not None:
-                raise attempt.error
+                raise attempt.error.with_traceback(attempt.traceback)
             if attempt.value is not None:  # None is not weakly referenceable: never a value
                 return attempt.value
             # create was interrupted in its own thread: try again, maybe as the creator

@@ -141,23 +141,23 @@ class Cleanup:
 
 def _describe_container_reference(obj: object, arg: object) -> str | None:
     """Say how ``arg``, if a tuple, list, set or dict, holds ``obj`` directly."""
-    kind = type(arg).__name__
+    kind = f"arg, of type {type(arg).__name__!r},"  # no article to agree with the name
     if isinstance(arg, tuple | list):
         items: tuple[object, ...] | list[object] = arg  # pyright: ignore[reportUnknownVariableType] -- any items
         for index, item in enumerate(items):
             if item is obj:
-                return f"arg is a {kind} holding obj at index {index}"
+                return f"{kind} holds obj at index {index}"
     elif isinstance(arg, set | frozenset):
         members: set[object] | frozenset[object] = arg  # pyright: ignore[reportUnknownVariableType] -- any members
         if any(member is obj for member in members):
-            return f"arg is a {kind} holding obj"
+            return f"{kind} holds obj"
     elif isinstance(arg, dict):
         mapping: dict[object, object] = arg  # pyright: ignore[reportUnknownVariableType] -- any items
         for key, value in mapping.items():
             if key is obj:
-                return f"arg is a {kind} holding obj as a key"
+                return f"{kind} holds obj as a key"
             if value is obj:
-                return f"arg is a {kind} holding obj as a value"
+                return f"{kind} holds obj as a value"
     return None
 
 

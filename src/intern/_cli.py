@@ -62,7 +62,9 @@ formats (--format, else by extension):
       a record is a whole source file; its values are its NAME and STRING tokens
       (module tokenize). Columns: NAME, STRING. Decoded as Python does (coding
       declaration, else UTF-8) unless --encoding is given.
-  Blank lines are not records.
+  Blank lines are not records. Lines of csv, tsv and text end in LF, CR LF or a
+  lone CR; lines of jsonl end in LF. Without --encoding, text is UTF-8 and a byte
+  order mark at the start of an input is not part of the first value.
 
 what is counted:
   fields                the number of columns seen
@@ -95,26 +97,45 @@ built) against sys.intern, a strong dict pool and a WeakValueDictionary interner
 on the same data in one run."""
 
 BENCH_EPILOG = f"""\
-cases:
-  hit path on {_bench.ENTRIES:,} strings, and on {_bench.ENTRIES:,} (str, str, int) records: each
-      table already holds the values, and is given equal copies of them (distinct
-      objects, as a parser returns them). Ratios are to sys.intern for strings,
-      to the dict pool's lookup for records.
-  miss and reclaim: make the handle of a value new to the table and drop it at
-      once. Ratios are to the WeakValueDictionary interner. sys.intern and the
+cases (with their names in --json):
+  hit-strings, hit-strings-same: the hit path on {_bench.ENTRIES:,} strings. Each table
+      already holds them and is given equal copies (distinct objects, as a parser
+      returns them), then the very objects it holds (where sys.intern only reads a
+      flag in the string). Ratios are to sys.intern.
+  hit-records: the hit path on {_bench.ENTRIES:,} (str, str, int) records, given as equal
+      copies. Ratios are to the dict pool's lookup.
+  churn: miss and reclaim: make the handle of a value new to the table and drop it
+      at once. Ratios are to the WeakValueDictionary interner. sys.intern and the
       dict pool are left out: the data keeps its values alive, so they would hit.
-  identity: "a is b" on two handles against "a == b" on two equal values that are
-      distinct objects: tuples of {_bench.LONG_TUPLE} strings, and strings of
-      {_bench.LONG_TEXT:,} characters.
+  identity: "a is b" on two handles against "a == b" on two equal values, distinct
+      objects: {_bench.LONG_TUPLE}-string tuples, {_bench.LONG_TEXT:,}-character strings.
+  {", ".join(f"scale-{size}" for size in _bench.SCALES)}:
+      the hit path on {_bench.ENTRIES:,} equal copies spread among that many live entries
+      (--quick stops at {_bench.SCALES[1]:,}), against a dict pool of as many: does a hit
+      cost more once the table outgrows the CPU's caches? Ratios are to the dict.
+  hostile-low-zeros, hostile-high-bits, hostile-one-hash: the hit path on hashes
+      shaped to defeat a naive table: {_bench.HOSTILE:,} multiples of 2**32, {_bench.HOSTILE:,} ints
+      differing only above bit 50, {_bench.HOSTILE // 10:,} ints that all share one hash.
+      Ratios are to the dict pool's lookup.
+  records: deduplication of {_bench.RECORDS:,} real records ({_bench.QUICK_RECORDS:,} with --quick),
+      the lines "module<TAB>token type<TAB>token" of the standard library's
+      tokens, parsed three ways: plainly (a tuple of the split fields), with
+      Pool.value per field, and with Pool.value_deep per record (each
+      implementation). ns/op is per record; ratios are to the plain parse.
 
 method: every contender runs "for value in data: f(value)" over the same data
-(the identity case: "value is b", "value == b"). Contenders take short turns,
-{_bench.FULL.rounds} rounds ({_bench.QUICK.rounds} with --quick), and each keeps its best
-(minimum) time, as noise on a shared machine only adds time; ns/op is that time
-per value, and ratios are taken within the run. bytes/entry: memory traced by
-tracemalloc while a fresh table takes {_bench.TRACED:,} values, minus the list holding
-the results, per value (the values exist before tracing starts). sys.intern's
-table is the interpreter's own, so it has no figure.
+(the identity case: "value is b", "value == b"; the records case: a parse of all
+the lines). Contenders take short turns, {_bench.FULL.rounds} rounds
+({_bench.QUICK.rounds} with --quick), and each keeps its best (minimum) time, as noise on a
+shared machine only adds time; ns/op is that time per value, and ratios are
+taken within the run.
+
+bytes/entry: memory traced by tracemalloc while a fresh table takes {_bench.TRACED:,}
+values, minus the list holding the results, per value (the values exist before
+tracing starts). sys.intern's table is the interpreter's own, so it has no
+figure. In the records case, bytes/entry is per record: all that a parse keeps
+(the records, their fields and the pool that made them canonical), traced by
+tracemalloc, divided by the number of records.
 
 exit status:
   {EXIT_OK}    done
@@ -169,7 +190,8 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--encoding",
         type=_text_encoding,
-        help="the encoding of every PATH (default: UTF-8; Python sources as declared)",
+        help="the encoding of every PATH (default: UTF-8, with or without a byte order mark;"
+        " Python sources as declared)",
     )
     scan.add_argument(
         "--errors",

@@ -3,8 +3,9 @@
 ``make_deep`` canonicalizes a value bottom-up: the parts of tuples (named tuples
 included), frozensets and frozen dataclasses and attrs classes first, then the
 container, rebuilt from the canonical parts only if some part was not already the
-canonical object. It works on any interner's ``make`` (so on both
-implementations), iteratively, with a depth limit.
+canonical object. A class compared by identity (``eq=False``) is a leaf, as a
+rebuilt copy would not be equal to the original. It works on any interner's
+``make`` (so on both implementations), iteratively, with a depth limit.
 
 A container's handle keeps its parts' handles alive through a *keeper*: a weak
 reference to the container's handle that holds the part handles, registered by
@@ -22,7 +23,6 @@ from __future__ import annotations
 import _weakref
 import copy
 import dataclasses
-import functools
 import operator
 import sys
 import threading
@@ -105,9 +105,17 @@ def _frozen_dataclass_fields(cls: type) -> list[str] | None:
 _LEAF_TYPES: frozenset[type] = frozenset({str, bytes, int, float, complex, bool, type(None)})
 
 
-@functools.lru_cache(maxsize=1024)
-def _shape_of(cls: type) -> tuple[str, list[str] | None] | None:
+Shape = tuple[str, list[str] | None] | None
+"""How instances of a class are taken apart: a kind and field names; None for leaves."""
+
+_shapes: weakref.WeakKeyDictionary[type, Shape] = weakref.WeakKeyDictionary()
+"""The shape of each class met, forgotten with the class (classes come and go)."""
+
+
+def _shape_of(cls: type) -> Shape:
     """Say how instances of ``cls`` are taken apart: a kind and field names, or None."""
+    if vars(object)["__eq__"] is cls.__eq__:
+        return None  # compared by identity: a rebuilt copy would not be equal
     names = _frozen_dataclass_fields(cls)
     if names is None:
         names = _frozen_attrs_fields(cls)
@@ -121,7 +129,9 @@ def _shape_of(cls: type) -> tuple[str, list[str] | None] | None:
 
 
 def _parts(
-    value: object, leaves: frozenset[type] = _LEAF_TYPES
+    value: object,
+    leaves: frozenset[type] = _LEAF_TYPES,
+    shapes: weakref.WeakKeyDictionary[type, Shape] = _shapes,
 ) -> tuple[str, list[str] | None, list[object]] | None:
     """Say how ``value`` is a container: its kind, its field names, its parts.
 
@@ -130,7 +140,12 @@ def _parts(
     cls: type = type(value)
     if cls in leaves:
         return None
-    shape = _shape_of(cls)
+    if cls is tuple:
+        return "tuple", None, list(cast("tuple[object, ...]", value))
+    try:
+        shape = shapes[cls]
+    except KeyError:  # two threads may both work it out: the same answer
+        shape = shapes[cls] = _shape_of(cls)
     if shape is None:
         return None
     kind, names = shape
@@ -146,15 +161,14 @@ def _any(value: object) -> Any:
 def _rebuild(value: object, kind: str, names: list[str] | None, parts: list[object]) -> object:
     """Return an object equal to ``value`` made of ``parts``, its canonical parts."""
     cls: Any = type(value)
-    if kind == "tuple":
-        if cls is tuple:
-            return tuple(parts)
-        rebuilt: Any = _any(tuple).__new__(cls, parts)  # a named tuple, or another subclass
-        if hasattr(value, "__dict__"):
+    if kind != "fields":
+        base: Any = tuple if kind == "tuple" else frozenset
+        if cls is base:
+            return base(parts)
+        rebuilt: Any = base.__new__(cls, parts)  # a named tuple, or another subclass
+        if hasattr(value, "__dict__"):  # what pickling keeps of a subclass's instance
             rebuilt.__dict__.update(_any(value).__dict__)
         return rebuilt
-    if kind == "frozenset":
-        return frozenset(parts) if cls is frozenset else _any(frozenset).__new__(cls, parts)
     # A frozen class: a shallow copy with the canonical parts in place of the
     # equal ones, which keeps whatever its __init__ established.
     rebuilt = copy.copy(value)
@@ -170,19 +184,58 @@ def _unhashable(path: str, part: object) -> NoReturn:
     )
 
 
-def _part_path(
-    path: str, kind: str, names: list[str] | None, parts: list[object], index: int
-) -> str:
-    """Name a part the way an error message should: ``value[1].name``."""
-    if kind == "tuple":
-        return f"{path}[{index}]"
-    if kind == "fields" and names is not None:
-        return f"{path}.{names[index]}"
-    return f"{path}{{{parts[index]!r}}}"
+MAX_DEPTH = 20_000
+"""The deepest nesting ``make_deep`` takes, however high the recursion limit.
+
+Before 3.14, CPython hashes a nested tuple or frozenset by recursing in C with
+no check at all, and 3.11 compares nested values and calls a frozen class's
+``__hash__`` checked against the recursion limit only: with the limit raised, a
+deeper value could overflow the C stack and crash the interpreter (``hash``
+alone does at about 150,000 levels of tuples on an 8 MiB stack). A frozen
+dataclass or attrs level counts as ``FROZEN_CLASS_DEPTH`` levels: its
+``__hash__`` and ``__eq__`` are Python code, whose calls from C take several
+times the stack (3.11 crashes at about 15,000 of them).
+"""
+FROZEN_CLASS_DEPTH = 4
+
+
+def _too_deep(limit: int) -> NoReturn:
+    raise RecursionError(
+        f"intern.make_deep: the value is nested more than {limit} levels deep (the limit"
+        f" is sys.getrecursionlimit(), and never more than {MAX_DEPTH}, where a frozen"
+        f" dataclass or attrs instance counts as {FROZEN_CLASS_DEPTH} levels: CPython"
+        " hashes nested values by recursing in C, which deeper values could crash)"
+    )
+
+
+_Frame = tuple[object, str, list[str] | None, list[object], list["Handle[Any]"]]
+"""A container being deep-interned: itself, its kind, field names and parts, and
+the handles of the parts done so far."""
+
+
+def _path(frames: list[_Frame]) -> str:
+    """Name the part being worked on the way an error message should: ``value[1].name``.
+
+    In each frame, from the outermost, the part after those done is the next step.
+    """
+    steps = ["value"]
+    for _, kind, names, parts, done in frames:
+        index = len(done)
+        if kind == "tuple":
+            steps.append(f"[{index}]")
+        elif kind == "fields" and names is not None:
+            steps.append(f".{names[index]}")
+        else:
+            steps.append(f"{{{parts[index]!r}}}")
+    return "".join(steps)
 
 
 def make_deep_with(make: Make, value: Any, /, *, limit: int | None = None) -> Handle[Any]:
-    """Deep-intern ``value`` with ``make``; see :func:`intern.make_deep`."""
+    """Deep-intern ``value`` with ``make``; see :func:`intern.make_deep`.
+
+    ``limit`` (default ``sys.getrecursionlimit()``) caps the nesting in levels,
+    and ``MAX_DEPTH`` whatever ``limit`` is.
+    """
     shape = _parts(value)
     if shape is None:
         if type(value).__hash__ is None:
@@ -191,11 +244,12 @@ def make_deep_with(make: Make, value: Any, /, *, limit: int | None = None) -> Ha
     depth_limit = sys.getrecursionlimit() if limit is None else limit
     leaves, parts_of, is_not = _LEAF_TYPES, _parts, operator.is_not
     # The container being worked on is in these locals; its ancestors wait on
-    # the stack, so that nesting costs no Python recursion.
+    # the stack, so that nesting costs no Python recursion. Only the stack says
+    # where a part is: a path is spelled out only for an error message.
     kind, names, parts = shape
-    path = "value"
     done: list[Handle[Any]] = []
-    stack: list[tuple[object, str, list[str] | None, list[object], str, list[Handle[Any]]]] = []
+    stack: list[_Frame] = []
+    weight = FROZEN_CLASS_DEPTH if kind == "fields" else 1  # the levels MAX_DEPTH counts
     while True:
         while len(done) < len(parts):  # leaves, the common parts, need no frame
             part = parts[len(done)]
@@ -206,7 +260,7 @@ def make_deep_with(make: Make, value: Any, /, *, limit: int | None = None) -> Ha
             if shape is not None:
                 break
             if type(part).__hash__ is None:
-                _unhashable(_part_path(path, kind, names, parts, len(done)), part)
+                _unhashable(_path([*stack, (value, kind, names, parts, done)]), part)
             done.append(make(part))
         else:
             canonical = [handle.value for handle in done]
@@ -216,16 +270,16 @@ def make_deep_with(make: Make, value: Any, /, *, limit: int | None = None) -> Ha
             _keep_parts(handle, tuple(done))
             if not stack:
                 return handle
-            value, kind, names, parts, path, done = stack.pop()
+            weight -= FROZEN_CLASS_DEPTH if kind == "fields" else 1
+            value, kind, names, parts, done = stack.pop()
             done.append(handle)
             continue
+        weight += FROZEN_CLASS_DEPTH if shape[0] == "fields" else 1
         if len(stack) + 1 >= depth_limit:
-            raise RecursionError(
-                f"intern.make_deep: the value is nested more than {depth_limit} levels"
-                " deep (the limit is sys.getrecursionlimit())"
-            )
-        stack.append((value, kind, names, parts, path, done))
-        path = _part_path(path, kind, names, parts, len(done))
+            _too_deep(depth_limit)
+        if weight > MAX_DEPTH:
+            _too_deep(MAX_DEPTH)
+        stack.append((value, kind, names, parts, done))
         value = part
         kind, names, parts = shape
         done = []

@@ -1,7 +1,12 @@
 """``python -m intern scan``: read records, intern every value, report what it saves.
 
-Inputs stream: each is read as binary lines and decoded line by line, so that a
-large file is never read whole, and an undecodable byte is reported on its line.
+Inputs stream: each is read as binary lines (or pieces of at most ``PIECE``
+bytes) and decoded piece by piece, so that a large file is never read whole, and
+an undecodable byte is reported on its line. Without ``--encoding`` the text is
+UTF-8, with or without a byte order mark. CSV, TSV and text lines end in LF,
+CR LF or a lone CR, as ``open(newline="")`` reads them for the csv module; JSON
+Lines end in LF, as their format says (a CR before it is JSON whitespace).
+
 Every value goes through a fresh ``Interner`` (the default one stays untouched);
 the handles are kept to the end, so the interner's ``live`` count is the number of
 distinct values and each distinct value's canonical object can be told apart from
@@ -23,6 +28,7 @@ import codecs
 import csv
 import itertools
 import json
+import re
 import sys
 import sysconfig
 import tokenize
@@ -55,6 +61,10 @@ EXTENSIONS = {
 """Formats by file extension; any other file, and standard input, is text."""
 
 STDIN = "-"
+DEFAULT_ENCODING = "utf-8-sig"
+"""UTF-8, whose byte order mark, if the input starts with one, is not part of a value."""
+PIECE = 1 << 16
+"""The most bytes read at once, so that a file whose lines end in lone CRs streams too."""
 TOP_COLUMNS = 10
 """Columns listed in the report, most saving first."""
 
@@ -78,7 +88,7 @@ class Options:
     format: str | None = None
     """One of FORMATS for every input, or None to go by extension."""
     encoding: str | None = None
-    """None: UTF-8, or for Python sources the encoding they declare."""
+    """None: UTF-8 (DEFAULT_ENCODING), or for Python sources the encoding they declare."""
     errors: str = "strict"
     header: bool = True
     skip_bad: bool = False
@@ -374,7 +384,13 @@ def _records(
 ) -> Iterator[Record]:
     if source.format == "python":
         return _read_python(iter(binary), source.name, options, bad)
-    lines = _decoded_lines(binary, source.name, options.encoding or "utf-8", options.errors)
+    lines = _decoded_lines(
+        iter(partial(binary.readline, PIECE), b""),
+        source.name,
+        options.encoding or DEFAULT_ENCODING,
+        options.errors,
+        universal=source.format != "jsonl",
+    )
     if source.format == "csv":
         return _read_delimited(lines, bad, "excel", options.header)
     if source.format == "tsv":
@@ -384,39 +400,65 @@ def _records(
     return _read_text(lines)
 
 
-def _decoded_lines(
-    raw_lines: Iterable[bytes], source: str, encoding: str, errors: str
-) -> Iterator[str]:
-    """Decode binary lines into text lines that keep their line endings.
+_LINE = re.compile(r"[^\n]*\n")
+_UNIVERSAL_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)")
 
-    An incremental decoder carries a character split across binary lines (as in
-    UTF-16, whose newline is two bytes), so any encoding works; in UTF-8 and other
-    ASCII-compatible encodings each binary line is one text line, and a decoding
-    error names the line it is on.
+
+def _decoded_lines(
+    raw_lines: Iterable[bytes], source: str, encoding: str, errors: str, *, universal: bool = False
+) -> Iterator[str]:
+    """Decode binary lines, or pieces of them, into text lines that keep their endings.
+
+    Lines end in LF; with ``universal``, also in CR LF or a lone CR. An
+    incremental decoder carries a character split across pieces (as in UTF-16,
+    whose newline is two bytes), so any encoding works. A decoding error names
+    the line it is on.
     """
     decode = codecs.getincrementaldecoder(encoding)(errors).decode
-    pending = ""
+    line = _UNIVERSAL_LINE if universal else _LINE
+    pending: list[str] = []  # the start of a line whose end is still to come
     number = 0
     for raw in itertools.chain(raw_lines, [None]):
         try:
             text = decode(b"", final=True) if raw is None else decode(raw)
         except UnicodeError as error:
+            number += _line_ends_before(error, encoding, universal)
             raise ScanError(source, number + 1, _decoding_problem(error, encoding)) from None
-        if pending:
-            text, pending = pending + text, ""
-        if text.endswith("\n") and text.find("\n") == len(text) - 1:
+        last = len(text) - 1  # the common case: one whole line, ending in LF or CR LF
+        if not pending and text.find("\n") == last >= 0 and text.find("\r", 0, last - 1) < 0:
             number += 1
             yield text
             continue
-        *complete, pending = text.split("\n")
-        for line in complete:
+        if raw is not None and "\n" not in text and not (universal and "\r" in text):
+            pending.append(text)
+            continue
+        text = "".join([*pending, text])
+        pending.clear()
+        done = 0
+        for match in line.finditer(text):
+            if raw is not None and match.end() == len(text) and text.endswith("\r"):
+                break  # its LF may start the next piece
             number += 1
-            yield line + "\n"
+            done = match.end()
+            yield match.group()
+        if done < len(text):
+            pending.append(text[done:])
     if pending:
-        yield pending
+        yield "".join(pending)
+
+
+def _line_ends_before(error: UnicodeError, encoding: str, universal: bool) -> int:
+    """Count the line ends in a piece before its undecodable bytes, if they can be told."""
+    if not isinstance(error, UnicodeDecodeError) or not "\r\n".encode(encoding).endswith(b"\r\n"):
+        return 0  # line ends are not single bytes, as they are in UTF-8 or Latin-1
+    before = error.object[: error.start]
+    lone_crs = before.count(b"\r") - before.count(b"\r\n") if universal else 0
+    return before.count(b"\n") + lone_crs
 
 
 def _decoding_problem(error: UnicodeError, encoding: str) -> str:
+    if encoding == DEFAULT_ENCODING:
+        encoding = "utf-8"
     if isinstance(error, UnicodeDecodeError):
         what = f"{error.object[error.start : error.end]!r} as {encoding} ({error.reason})"
     else:
