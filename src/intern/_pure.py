@@ -34,6 +34,7 @@ from __future__ import annotations
 import _weakref
 import os
 import reprlib
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Hashable
@@ -53,6 +54,9 @@ T_co = TypeVar("T_co", bound=Hashable, covariant=True)
 _remove_dead_weakref: Callable[[dict[Any, Any], object], None] = getattr(  # noqa: B009
     _weakref, "_remove_dead_weakref"
 )
+
+_DICT_REPLACES_HASH_ERRORS = sys.version_info >= (3, 14)
+"""Whether a dict turns a TypeError raised by a key's ``__hash__`` into one of its own."""
 
 _PRUNE_MIN = 64
 """Number of per-type tables above which empty ones are pruned (doubling after each prune)."""
@@ -328,6 +332,7 @@ class Interner(Generic[T]):
         metaclass_redefines_equality = _metaclass_redefines_equality
         prune_min = _PRUNE_MIN
         no_entries: dict[Any, _KeyedRef] = {}
+        dict_replaces_hash_errors = _DICT_REPLACES_HASH_ERRORS
 
         def remover(table: dict[Any, Any]) -> Callable[[_KeyedRef], None]:
             def remove(ref: _KeyedRef) -> None:
@@ -350,12 +355,22 @@ class Interner(Generic[T]):
             awaiting_callback[id(ref)] = ref
             remove_dead(table, value)
 
+        def hash_failed(value: Hashable, error: TypeError) -> NoReturn:
+            # A dict raised a TypeError while looking up the value: it is
+            # unhashable (say so), or its own __hash__ or __eq__ raised it. Since
+            # 3.14, a dict replaces a TypeError from hashing a key with its own,
+            # "cannot use ... as a dict key", losing the original: hashing again
+            # raises the value's own error again, if it does so every time.
+            explain_unhashable(value, error)
+            if dict_replaces_hash_errors:
+                hash(value)
+            raise error
+
         def lookup(table: dict[Any, _KeyedRef], value: Hashable) -> _KeyedRef | None:
             try:
                 return table.get(value)
             except TypeError as error:
-                explain_unhashable(value, error)
-                raise
+                hash_failed(value, error)
 
         def new_table(cls: type[Hashable]) -> dict[Any, Any]:
             # Types come and go (classes made at run time): drop empty tables, but
@@ -435,8 +450,7 @@ class Interner(Generic[T]):
                     raise
                 handle = None
             except TypeError as error:
-                explain_unhashable(value, error)
-                raise
+                hash_failed(value, error)
             if handle is not None and type(handle._value) is cls:  # pyright: ignore[reportPrivateUsage]
                 return handle
             return insert(value)
@@ -450,8 +464,7 @@ class Interner(Generic[T]):
                     raise
                 handle = None
             except TypeError as error:
-                explain_unhashable(value, error)
-                raise
+                hash_failed(value, error)
             if handle is not None and type(handle._value) is cls:  # pyright: ignore[reportPrivateUsage]
                 return handle
             return get_slowly(value, cls)
