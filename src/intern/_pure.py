@@ -440,6 +440,8 @@ class Interner(Generic[T]):
         # the value found keeps them from borrowing one. A KeyError or TypeError
         # that the value's __hash__ or __eq__ raised propagates unchanged (but an
         # unhashable value gets an error that says so): only a miss is retried.
+        # make() and get() spell the hit path out each: a shared helper would
+        # cost a call on it.
 
         def make(value: T, /) -> Handle[T]:
             cls = type(value)
