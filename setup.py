@@ -1,9 +1,10 @@
 """Build the optional C accelerator, intern._speedups.
 
 Everything else is configured in pyproject.toml. The extension is skipped when
-INTERN_PURE_PYTHON is set (to anything but 0) or off CPython; if it fails to compile (no compiler,
-no Python headers), the install goes on with the pure-Python implementation and
-says so, unless INTERN_REQUIRE_EXTENSION is set (CI and release builds).
+INTERN_PURE_PYTHON is set (to anything but 0) or off CPython; if it fails to
+compile (no compiler, no Python headers), the install goes on with the
+pure-Python implementation and says so, unless INTERN_REQUIRE_EXTENSION is set
+(CI and release builds).
 """
 
 import os
