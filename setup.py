@@ -7,8 +7,10 @@ pure-Python implementation and says so, unless INTERN_REQUIRE_EXTENSION is set
 (CI and release builds).
 """
 
-import os
+import importlib.util
 import sys
+from pathlib import Path
+from types import ModuleType
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
@@ -36,7 +38,7 @@ class OptionalBuildExt(build_ext):
 
     def skip(self, error: Exception) -> None:
         """Say loudly that the accelerator is left out, unless it is required."""
-        if _flag("INTERN_REQUIRE_EXTENSION"):
+        if ENV.flag(ENV.REQUIRE_EXTENSION):
             raise error
         print(
             "\n" + "=" * 74 + "\n"
@@ -48,14 +50,23 @@ class OptionalBuildExt(build_ext):
         )
 
 
-def _flag(name: str) -> bool:
-    """Say whether the environment variable ``name`` is set to anything but empty or 0."""
-    return os.environ.get(name, "") not in ("", "0")
+def _load_env() -> ModuleType:
+    """Load intern/_env.py by its path: the package cannot be imported while it is built."""
+    path = Path(__file__).parent / "src" / "intern" / "_env.py"
+    spec = importlib.util.spec_from_file_location("intern_env", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ENV = _load_env()
 
 
 def extensions() -> list[Extension]:
     """List the C accelerator, unless pure Python is asked for or this is not CPython."""
-    if _flag("INTERN_PURE_PYTHON") or sys.implementation.name != "cpython":
+    if ENV.pure_python_chosen():
         return []
     return [Extension("intern._speedups", ["src/intern/_speedups.c"])]
 

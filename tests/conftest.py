@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -9,6 +8,7 @@ from typing import Any
 import pytest
 
 import intern
+from intern._env import REQUIRE_EXTENSION, flag
 from tests.helpers import VARIANTS, Implementation, Variant
 
 
@@ -49,7 +49,7 @@ def load_or_skip(variant: Variant) -> Implementation:
     try:
         return variant.load()
     except ImportError as error:
-        if os.environ.get("INTERN_REQUIRE_EXTENSION"):
+        if flag(REQUIRE_EXTENSION):
             raise
         pytest.skip(f"the {variant.name} implementation is not available: {error}")
 

@@ -19,14 +19,13 @@ True
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, TypeVar
 
 from intern._cache import CacheInfo, WeakCache, weak_cache
 from intern._cleanup import Cleanup, add_cleanup
 from intern._deep import Pool, make_deep_with
+from intern._env import PURE_PYTHON, pure_python_chosen
 from intern._stats import Stats
 
 __all__ = [
@@ -59,10 +58,7 @@ if TYPE_CHECKING:
         """Return the canonical handle of ``value`` (see ``intern._pure``)."""
         ...
 
-elif (
-    os.environ.get("INTERN_PURE_PYTHON", "") not in {"", "0"}
-    or sys.implementation.name != "cpython"
-):
+elif pure_python_chosen():
     from intern._pure import Handle, Interner, default, make
 
     implementation = "python"
@@ -79,7 +75,7 @@ else:
         implementation = "python"
         warnings.warn(
             f"intern's C accelerator is not available ({error}); using the slower"
-            " pure-Python implementation. Set INTERN_PURE_PYTHON=1 to choose it"
+            f" pure-Python implementation. Set {PURE_PYTHON}=1 to choose it"
             " explicitly and silence this warning.",
             RuntimeWarning,
             stacklevel=2,
