@@ -6,7 +6,9 @@ arguments), so it keeps working during interpreter shutdown.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
+from typing import SupportsIndex, cast
 
 
 def unhashable_part(value: object) -> tuple[str, object] | None:
@@ -73,3 +75,72 @@ def check_metaclass(cls: type) -> None:
             f"intern.make does not support values of {cls.__name__!r}: its metaclass"
             f" {type(cls).__name__!r} redefines __eq__ or __hash__"
         )
+
+
+class _SelfReference(Exception):
+    """Raised inside the probe of ``check_picklable`` when it meets the handle itself."""
+
+
+class _Discard:
+    """A file that forgets what is written to it."""
+
+    def write(self, data: bytes) -> None:
+        pass
+
+
+_Reduced = tuple[Callable[[object], None], tuple[object]]
+
+
+class _Probe(pickle.Pickler):
+    """A pickler that raises ``_SelfReference`` where it meets ``handle``.
+
+    It walks through other handles of the same type to their values, since a
+    cycle through them breaks loading just the same.
+    """
+
+    def __init__(self, handle: object, protocol: SupportsIndex) -> None:
+        super().__init__(_Discard(), int(protocol))
+        self.handle = handle
+        self.handle_type = type(handle)
+
+    def reducer_override(self, obj: object) -> _Reduced:
+        if obj is self.handle:
+            raise _SelfReference
+        if type(obj) is self.handle_type:
+            value: object = getattr(obj, "value")  # noqa: B009 -- any implementation's handle
+            return (_rebuild_nothing, (value,))
+        return cast("_Reduced", NotImplemented)  # pickle's own way
+
+
+def _rebuild_nothing(value: object) -> None:
+    """Stand for other handles in the probe's pickle; never called."""
+
+
+_PLAIN_SCALARS = frozenset({str, bytes, int, float, complex, bool, type(None)})
+
+
+def check_picklable(handle: object, value: object, protocol: SupportsIndex) -> None:
+    """Refuse to pickle a handle whose value refers back to it, with an error that says why.
+
+    A handle pickles as ``intern.make(value)``: unpickling must build the value
+    first, whole, to intern it. A value that refers to its own handle (say
+    ``value.me = intern.make(value)``) would need the handle while it is still
+    being built, so the pickle would fail to load, deep inside the value's own
+    ``__hash__`` or ``__eq__``. This finds such a reference by pickling the value
+    once more, into nothing, stopping where it meets the handle. Values of the
+    built-in immutable types cannot refer to a handle and are not looked at.
+    Errors of the trial pickling itself are left for the real one to raise.
+    """
+    if type(value) in _PLAIN_SCALARS:
+        return
+    try:
+        _Probe(handle, protocol).dump(value)
+    except _SelfReference:
+        name = type(value).__name__
+        raise pickle.PicklingError(
+            f"cannot pickle the handle of a {name!r} value that refers back to that very"
+            f" handle: unpickling calls intern.make(value), which needs the whole value"
+            f" before the handle exists; pickle the value, and make its handle after loading"
+        ) from None
+    except Exception:  # noqa: BLE001, S110 -- the real pickling reports its own errors
+        pass

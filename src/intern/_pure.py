@@ -1,65 +1,93 @@
 """The pure-Python implementation of handles and interners.
 
-An interner keeps one dict per exact type of value; each maps values to weak
-references to their handles, whose callbacks remove the entries once the handles
-are collected. The table must never keep a value alive by itself: a value that
-refers to its own handle would then keep both alive forever. So a value is only
-a key when it is *plain* (``str``, ``int``, ``bytes`` and the like, and tuples
-and frozensets of them), since a plain value cannot refer to any handle. Any
-other value is represented by an ``_Entry``: a weak reference to the handle that
-hashes like the value and compares equal to it while the handle lives.
+It keeps the contract of the C implementation (``_speedups.c``) with a different
+table. An interner keeps a ``_Table`` per exact type of value, holding weak
+references (``_Ref``) to its handles in two places:
 
-Four rules keep the table right under threads, garbage collection and hostile
-values:
+- ``plain`` maps *plain* values to their references: ``str``, ``int``, ``bytes``
+  and the other exact scalars, and exact tuples and frozensets of them. A plain
+  value cannot refer to a handle, so the table may hold it, and it hashes and
+  compares in C without running user code.
+- ``buckets`` maps the hash of any other value to the list of references to the
+  handles of values of that hash. References hash and compare by identity, in C.
+  The table holds no such value, which might refer to its own handle.
 
-- Lookups take no lock. Insertion happens under a reentrant lock, so that user
-  code run inside it (``__eq__``, ``__hash__``, ``__del__`` during a collection)
-  may call ``make`` again on the same thread.
-- An insertion only stores its entry if no other insertion happened since it
-  looked, so that a nested ``make`` of an equal value (from any of that user
-  code) never ends up beside a second handle.
-- Removal never takes the lock: a callback deletes its entry with
-  ``_remove_dead_weakref``, an atomic compare-and-delete that only removes a key
-  whose reference is dead, so a late callback never removes a newer handle. It
-  never runs user code either: plain values and entries hash and compare in
-  code of our own or of CPython.
-- Everything reachable from ``make`` or from a callback is bound in closure cells
-  or default arguments, not looked up in module globals, because interpreter
-  shutdown clears module globals while ``__del__`` methods may still call
-  ``make``.
+So nothing the table does to itself runs user code. Five rules keep it right
+under threads, garbage collection and hostile ``__eq__``, ``__hash__`` and
+``__del__`` methods:
+
+- Lookups take no lock. They run user code (the value's ``__hash__`` and
+  ``__eq__``), and with it anything: collections, other threads, ``make`` itself.
+- An insertion compares the value once with each *candidate* (a live handle of
+  the same type and hash), then stores its reference in a *window*: a few
+  bytecodes under the interner's lock that call nothing, neither user code nor
+  Python code of ours, so that no collection, signal handler or other thread can
+  run between its check and its store. A window is therefore written without
+  calls or allocations, except for one final call (a list's ``append``), after
+  which anything may run. The check: no value of the same hash was stored in
+  this table since the candidates were read (the table's logs). If one was, the
+  new candidates are compared and the window tried again; a value whose
+  comparisons keep letting user code store values of its own hash, round after
+  round, gets a ``RuntimeError`` after ``_MAX_ROUNDS`` rounds instead of a loop
+  that never ends. Values stored in other tables or with other hashes never
+  cost a round.
+- No lock is held while user code runs, so an ``__eq__`` may wait for another
+  thread that interns.
+- Removal is a weak reference callback that deletes its own reference, by
+  identity: from ``plain`` with ``remove_dead_weakref``, an atomic
+  compare-and-delete that never removes a newer live entry; from its bucket with
+  ``list.remove``. It runs no user code and cannot fail.
+- Counting is exact: ``created`` counts references stored in a window,
+  ``reclaimed`` the callbacks of stored references (a reference made for a value
+  that was found after all is never counted).
+
+What a ``__del__`` or a callback can reach follows ``intern._shutdown``. The
+top of ``_speedups.c`` explains the words both implementations use: hit path,
+slow path, candidate, round, evicted, ``explain_hash_error``. A handle that a
+collection finds unreachable leaves the table then, as the collector clears
+weak references before it runs finalizers; one that a finalizer brings back to
+life stays out (the C implementation puts it back once the collection is over).
 """
 
 from __future__ import annotations
 
-import _weakref
 import os
 import reprlib
 import sys
 import threading
 import weakref
 from collections.abc import Callable, Hashable
-from typing import Any, Generic, NoReturn, Self, TypeVar, cast, final
+from typing import Any, Generic, NoReturn, Self, SupportsIndex, TypeVar, cast, final
 
-from intern._checks import check_hashable_type as _check_hashable_type
-from intern._checks import check_metaclass as _check_metaclass
+from intern._checks import (
+    check_hashable_type,
+    check_metaclass,
+    check_picklable,
+    metaclass_redefines_equality,
+)
 from intern._checks import explain_unhashable as _explain_unhashable
-from intern._checks import metaclass_redefines_equality as _metaclass_redefines_equality
+from intern._shutdown import remove_dead_weakref
 from intern._stats import Stats
 
 T = TypeVar("T", bound=Hashable)
 T_co = TypeVar("T_co", bound=Hashable, covariant=True)
-
-# Private, but there since 3.7: the atomic "delete this key if its weak reference
-# is dead" that weakref.WeakValueDictionary relies on. Typeshed does not declare it.
-_remove_dead_weakref: Callable[[dict[Any, Any], object], None] = getattr(  # noqa: B009
-    _weakref, "_remove_dead_weakref"
-)
 
 _DICT_REPLACES_HASH_ERRORS = sys.version_info >= (3, 14)
 """Whether a dict turns a TypeError raised by a key's ``__hash__`` into one of its own."""
 
 _PRUNE_MIN = 64
 """Number of per-type tables above which empty ones are pruned (doubling after each prune)."""
+
+_MAX_ROUNDS = 100
+"""Rounds of comparisons an insertion or lookup makes before it gives up.
+
+A round after the first happens only when a value of the same type and hash was
+stored while the previous round compared: by the value's own ``__eq__``, a
+``__del__`` it set off, or another thread.
+"""
+
+_LOG_MIN = 1024
+"""Entries the logs of a busy table may hold before they are started afresh."""
 
 
 @final
@@ -107,12 +135,15 @@ class Handle(Generic[T_co]):
     def __copy__(self) -> Self:
         return self
 
-    def __deepcopy__(self, memo: object) -> Self:
+    def __deepcopy__(self, memo: object, /) -> Self:
         return self
 
-    def __reduce__(self) -> tuple[Callable[..., object], tuple[object]]:
+    def __reduce_ex__(
+        self, protocol: SupportsIndex, /
+    ) -> tuple[Callable[..., object], tuple[object]]:
         # Pickles name the public intern.make, so that they load under either
         # implementation and re-intern on load.
+        check_picklable(self, self._value, protocol)
         return (make, (self._value,))
 
 
@@ -190,41 +221,462 @@ def _is_miss(error: KeyError, value: object, cls: type) -> bool:
     )
 
 
-class _KeyedRef(weakref.ref[Handle[Any]]):
-    """A weak reference to a handle that also holds the handle's table key.
+@final
+class _ExplainHashError:
+    """What the hit path calls once a lookup of ``value`` raised ``error``, a TypeError.
 
-    Unlike ``weakref.KeyedRef``, whose ``__new__`` is Python code that reads the
-    ``weakref`` module's globals, it is created without running Python code,
-    which keeps ``make`` working while shutdown clears module globals.
-    """
-
-    __slots__ = ("key",)
-    key: Any
-
-
-class _Entry(_KeyedRef):
-    """A table key for a value that is not plain, and the entry's weak reference.
-
-    Its ``key`` is the value's hash when interned. It hashes like the value and,
-    while its handle lives, equals what the value equals; once the handle is dead
-    it equals only itself, so it never hides a newer entry and its callback finds
-    it by identity.
+    The value is unhashable (say what and where), or its own ``__hash__`` or
+    ``__eq__`` raised. Since 3.14 a dict replaces a TypeError from hashing a key
+    with its own ("cannot use ... as a dict key"), losing the original: hashing
+    again raises the value's own error again, if it does so every time. Only an
+    error the dict raised itself can be such a replacement: one with no frame of
+    user code (or of a table's ``__getitem__``) after the lookup's own.
     """
 
     __slots__ = ()
 
-    def __hash__(self) -> int:
-        hash_: int = self.key
-        return hash_
+    # Bound here, not looked up in module globals (see intern._shutdown).
+    _explain_unhashable = staticmethod(_explain_unhashable)
+    _dict_replaces_hash_errors = _DICT_REPLACES_HASH_ERRORS
 
-    def __eq__(self, other: object) -> bool:
-        if type(other) is type(self):
-            return self is other
-        handle = self()
-        if handle is None:
-            return False
-        value = handle._value  # pyright: ignore[reportPrivateUsage] -- the module's own handle
-        return value is other or bool(value == other)
+    def __call__(self, value: object, error: TypeError) -> NoReturn:
+        self._explain_unhashable(value, error)
+        traceback = error.__traceback__
+        if self._dict_replaces_hash_errors and traceback is not None and traceback.tb_next is None:
+            hash(value)
+        raise error
+
+
+class _Ref(weakref.ref[Handle[Any]]):
+    """A weak reference to a handle, knowing where it is stored and whether it was.
+
+    ``key`` is the plain value it is stored under in ``plain``, or the hash of
+    the bucket it is in. ``stored`` turns true in the window that stores it:
+    only then does its callback count the handle. It hashes and compares by
+    identity, in C, unlike ``weakref.ref``, which hashes and compares the handle,
+    and it is created without running Python code (unlike ``weakref.KeyedRef``),
+    which keeps ``make`` working while shutdown clears module globals.
+    """
+
+    __slots__ = ("key", "stored")
+    key: Any
+    stored: bool
+    __hash__ = object.__hash__
+    __eq__ = object.__eq__
+
+
+_NO_REF: Callable[[], None] = cast("Callable[[], None]", weakref.ref(set[object]()))
+"""A dead weak reference: what a table's lookup returns when it finds nothing."""
+
+
+@final
+class _Table:
+    """The handles of one exact type of value: lookups that miss, insertion, removal."""
+
+    __slots__ = (
+        "active",
+        "buckets",
+        "epoch",
+        "log",
+        "plain",
+        "plain_log",
+        "remove_entry",
+        "remove_plain",
+        "serial",
+        "tables",
+    )
+
+    # Bound here, not looked up in module globals (see intern._shutdown).
+    _remove_dead = staticmethod(remove_dead_weakref)
+    _no_ref = staticmethod(_NO_REF)
+    _new_object = staticmethod(object.__new__)
+    _handle_type: type[Handle[Any]] = Handle
+    _store_value = staticmethod(_store_value)
+    _new_ref = _Ref
+    _not_plain = _NOT_PLAIN
+    _max_rounds = _MAX_ROUNDS
+    _log_min = _LOG_MIN
+
+    def __init__(self, tables: _Tables) -> None:
+        self.tables = tables
+        self.plain: dict[Any, _Ref] = {}
+        self.buckets: dict[int, list[_Ref]] = {}
+        # The logs say, by hash, the serial of the last value stored in the
+        # bucket (log) or in plain (plain_log). They serve the insertions in
+        # flight (active), are emptied when there are none, and are started
+        # afresh, with a new epoch, when they grow large meanwhile.
+        self.log: dict[int, int] = {}
+        self.plain_log: dict[int, int] = {}
+        self.serial = 0  # values stored so far
+        self.epoch = 0
+        self.active = 0
+        self.remove_plain = self._remove_plain
+        self.remove_entry = self._remove_entry
+
+    def __getitem__(self, value: object) -> Callable[[], Handle[Any] | None]:
+        """Find the reference to the handle of ``value`` (not plain), or a dead one.
+
+        The hit path of ``make`` and ``get`` for types whose values are never
+        plain. May run user code; a miss here is decided again by ``find``.
+        """
+        bucket = self.buckets.get(hash(value))
+        if bucket is not None:
+            for ref in tuple(bucket):  # a copy: __eq__ may change the bucket
+                handle = ref()
+                if handle is not None:
+                    stored = handle._value  # pyright: ignore[reportPrivateUsage] -- the module's own handle
+                    if stored is value or stored == value:
+                        return ref
+        return self._no_ref
+
+    def find(
+        self, value: object, value_hash: int, key: object, compared: set[_Ref], plain_too: bool
+    ) -> Handle[Any] | None:
+        """Return the live handle of a value equal to ``value``, or None.
+
+        Compares ``value`` once with each candidate in the bucket that is not in
+        ``compared`` (and adds the unequal ones); for a value that is not plain,
+        looks in ``plain`` too if ``plain_too``. May run user code.
+        """
+        plain = self.plain
+        if key is not self._not_plain:
+            ref = plain.get(key)  # plain keys compare in C
+            if ref is not None:
+                handle = ref()
+                if handle is not None:
+                    return handle
+                self.tables.drop_dead(plain, key, ref)
+        elif plain_too and plain:
+            # A tuple holding objects of a class of the user's may equal a plain one.
+            ref = plain.get(value)
+            if ref is not None:
+                handle = ref()
+                if handle is not None:
+                    return handle
+                self.tables.drop_dead(plain, ref.key, ref)
+        bucket = self.buckets.get(value_hash)
+        if bucket:
+            for ref in tuple(bucket):
+                if ref in compared:
+                    continue
+                handle = ref()
+                if handle is None:
+                    continue  # dying: its callback removes it
+                stored = handle._value  # pyright: ignore[reportPrivateUsage] -- the module's own handle
+                if stored is value or stored == value:
+                    return handle
+                compared.add(ref)
+        return None
+
+    def make(self, value: object, value_hash: int, key: object) -> Handle[Any]:
+        """Return the live handle of a value equal to ``value``, or store a new one.
+
+        ``key`` is the plain key of ``value``, or ``_NOT_PLAIN``. The caller has
+        registered as active (``_Tables.enter``).
+        """
+        tables = self.tables
+        lock = tables.lock
+        compared: set[_Ref] = set()
+        plain_checked = -1  # serial when plain was last searched for a value not plain
+        not_plain = key is self._not_plain
+        # Made first, as it may run a collection, and with it user code that interns.
+        handle: Handle[Any] = self._new_object(self._handle_type)
+        self._store_value(handle, value)
+        ref = self._new_ref(handle, self.remove_entry if not_plain else self.remove_plain)
+        ref.key, ref.stored = value_hash if not_plain else key, False
+        fresh = [ref]
+        for _ in range(self._max_rounds):
+            with lock:
+                epoch, start = self.epoch, self.serial
+            found = self.find(value, value_hash, key, compared, plain_checked < 0)
+            if found is not None:
+                return found
+            plain_checked = start
+            # The window: no calls or allocations until the final store.
+            stored = False
+            with lock:
+                log, plain_log, buckets = self.log, self.plain_log, self.buckets
+                if self.epoch != epoch:
+                    plain_checked = -1  # the logs were started afresh: look everywhere
+                elif not_plain:
+                    if not (value_hash in log and log[value_hash] > start) and not (
+                        value_hash in plain_log and plain_log[value_hash] > start
+                    ):
+                        serial = self.serial = self.serial + 1
+                        log[value_hash] = serial
+                        tables.created += 1
+                        ref.stored = stored = True
+                        if value_hash in buckets:
+                            buckets[value_hash].append(ref)  # the final call
+                        else:
+                            buckets[value_hash] = fresh
+                    elif value_hash in plain_log and plain_log[value_hash] > start:
+                        plain_checked = -1
+                elif key not in self.plain and not (value_hash in log and log[value_hash] > start):
+                    serial = self.serial = self.serial + 1
+                    plain_log[value_hash] = serial
+                    tables.created += 1
+                    ref.stored = stored = True
+                    self.plain[key] = ref
+            if stored:
+                return handle
+        name = type(value).__name__
+        raise RuntimeError(
+            f"intern.make gave up on a {name!r} value after {self._max_rounds} rounds of"
+            f" comparisons: each round, other {name!r} values of the same hash were"
+            f" interned while it compared (by its __eq__, a __del__ it set off, or another"
+            f" thread), so it could never tell whether an equal one was among them"
+        )
+
+    def _remove_plain(self, ref: _Ref) -> None:
+        tables = self.tables
+        tables.awaiting.pop(id(ref), None)
+        if ref.stored:
+            with tables.count_lock:
+                tables.reclaimed += 1
+            self._remove_dead(self.plain, ref.key)
+
+    def _remove_entry(self, ref: _Ref) -> None:
+        if not ref.stored:
+            return
+        tables = self.tables
+        with tables.count_lock:
+            tables.reclaimed += 1
+        value_hash: int = ref.key
+        buckets = self.buckets
+        bucket = buckets.get(value_hash)
+        if bucket is None:
+            return
+        if ref in bucket:  # by identity, in C
+            bucket.remove(ref)
+        if not bucket:
+            with tables.lock:  # a window: the bucket must still be the empty one
+                if not bucket and value_hash in buckets and buckets[value_hash] is bucket:
+                    del buckets[value_hash]
+
+    def restart_logs(self) -> None:
+        """Start the logs afresh if they grew large while insertions were in flight."""
+        limit = max(self._log_min, 2 * (len(self.plain) + len(self.buckets)))
+        if len(self.log) + len(self.plain_log) <= limit:
+            return
+        log: dict[int, int] = {}
+        plain_log: dict[int, int] = {}
+        with self.tables.lock:  # a window
+            self.log, self.plain_log = log, plain_log
+            self.epoch += 1
+
+
+@final
+class _Tables:
+    """An interner's tables, one per exact type of value, and its counters.
+
+    ``lookups`` is what the hit path indexes by type, then by value: the table's
+    ``plain`` dict for a type whose values may be plain, else the table itself.
+    """
+
+    __slots__ = (
+        "awaiting",
+        "count_lock",
+        "created",
+        "lock",
+        "lookups",
+        "prune_at",
+        "reclaimed",
+        "tables",
+    )
+
+    # Bound here, not looked up in module globals (see intern._shutdown).
+    _new_table = _Table
+    _plain_key = staticmethod(_plain_key)
+    _not_plain = _NOT_PLAIN
+    _check_hashable_type = staticmethod(check_hashable_type)
+    _check_metaclass = staticmethod(check_metaclass)
+    _metaclass_redefines_equality = staticmethod(metaclass_redefines_equality)
+    _explain_unhashable = staticmethod(_explain_unhashable)
+    _remove_dead = staticmethod(remove_dead_weakref)
+    _prune_min = _PRUNE_MIN
+    _scalar_types = frozenset({str, bytes, int, float, complex, bool, type(None)})
+
+    def __init__(self) -> None:
+        self.tables: dict[type, _Table] = {}
+        self.lookups: dict[type, Any] = {}
+        # Held only in windows, which run no code that could wait for anything.
+        self.lock = threading.RLock()
+        self.count_lock = threading.RLock()
+        self.created = 0
+        self.reclaimed = 0
+        # Dead references taken out of a table before their callbacks ran, kept
+        # alive (by id) until they do, so that every handle is counted once.
+        self.awaiting: dict[int, _Ref] = {}
+        self.prune_at = _PRUNE_MIN
+
+    def stats(self) -> Stats:
+        reclaimed = self.reclaimed  # read first, so that live is never negative
+        created = self.created
+        return Stats(live=created - reclaimed, created=created, reclaimed=reclaimed)
+
+    def drop_dead(self, plain: dict[Any, _Ref], key: object, ref: _Ref) -> None:
+        """Take a dead reference out of ``plain``, where it would hide a newer one.
+
+        Its handle's deallocation is under way, perhaps deferred by CPython's
+        trashcan while user code runs; its callback is still to come, and must
+        find the reference alive to count the handle.
+        """
+        self.awaiting[id(ref)] = ref
+        self._remove_dead(plain, key)
+
+    def key_and_hash(self, value: object) -> tuple[object, int]:
+        """Return the plain key of ``value`` (or ``_NOT_PLAIN``) and its hash."""
+        self._check_hashable_type(value)
+        key = self._plain_key(value)
+        try:
+            return key, hash(value if key is self._not_plain else key)
+        except TypeError as error:
+            self._explain_unhashable(value, error)
+            raise
+
+    def make_slowly(self, value: object, cls: type) -> Handle[Any]:
+        """Find or make the handle of ``value``, which the hit path did not find."""
+        # Before any lookup by type, which would run such a metaclass's code.
+        self._check_metaclass(cls)
+        key, value_hash = self.key_and_hash(value)
+        table = self.tables.get(cls)
+        if table is not None:  # a hit the hit path cannot see, such as a tuple not plain
+            found = table.find(value, value_hash, key, set(), plain_too=True)
+            if found is not None:
+                return found
+        table = self.enter(cls)
+        try:
+            return table.make(value, value_hash, key)
+        finally:
+            self.leave(table)
+
+    def get_slowly(self, value: object, cls: type) -> Handle[Any] | None:
+        """Find the handle of ``value``, which the hit path did not find, or return None."""
+        key, value_hash = self.key_and_hash(value)  # an unhashable value raises, as in make
+        if self._metaclass_redefines_equality(cls):
+            return None  # never interned
+        table = self.tables.get(cls)
+        return None if table is None else table.find(value, value_hash, key, set(), plain_too=True)
+
+    def enter(self, cls: type) -> _Table:
+        """Return the table of ``cls``, registered as used by one more insertion."""
+        tables = self.tables
+        while True:
+            table = tables.get(cls)
+            if table is None:
+                table = self.add_table(cls)
+            with self.lock:  # a window
+                table.active += 1
+                registered = cls in tables and tables[cls] is table
+            if registered:  # else pruned meanwhile
+                return table
+            self.leave(table)
+
+    def leave(self, table: _Table) -> None:
+        """Unregister an insertion from ``table``; empty its logs if it was the last."""
+        with self.lock:  # a window
+            table.active -= 1
+            idle = table.active == 0
+            if idle:
+                table.log.clear()  # the final call
+        if idle:
+            with self.lock:
+                if not table.active:
+                    table.plain_log.clear()
+        else:
+            table.restart_logs()
+
+    def add_table(self, cls: type) -> _Table:
+        """Create the table of ``cls`` (unless another thread just did), pruning empty ones."""
+        if len(self.tables) >= self.prune_at:
+            self.prune()
+        table = self._new_table(self)
+        lookup: Any = table.plain if self._may_be_plain(cls) else table
+        with self.lock:  # a window
+            if cls in self.tables:
+                return self.tables[cls]
+            self.tables[cls] = table
+            self.lookups[cls] = lookup
+        return table
+
+    def _may_be_plain(self, cls: type) -> bool:
+        return cls in self._scalar_types or issubclass(cls, tuple | frozenset)
+
+    def prune(self) -> None:
+        """Drop the tables of types that have no handles left: types come and go."""
+        tables, lookups = self.tables, self.lookups
+        for cls, table in list(tables.items()):
+            with self.lock:  # a window for each
+                if (
+                    not table.active
+                    and not table.plain
+                    and not table.buckets
+                    and cls in tables
+                    and tables[cls] is table
+                ):
+                    del tables[cls], lookups[cls]
+        self.prune_at = max(self._prune_min, 2 * len(tables))
+
+    def reset_after_fork(self) -> None:
+        # The child has only the forking thread: locks other threads held stay
+        # held, and their insertions never finish. New epochs make any insertion
+        # of the forking thread still in flight look again.
+        self.lock = threading.RLock()
+        self.count_lock = threading.RLock()
+        for table in self.tables.values():
+            table.active = 0
+            table.epoch += 1
+
+
+def _bind_lookups(
+    tables: _Tables,
+) -> tuple[Callable[[object], Handle[Any]], Callable[[object], Handle[Any] | None]]:
+    """Make the hit paths of ``make`` and ``get``: closures, whose cells read fastest.
+
+    A table is found by type, and only a metaclass that redefines equality could
+    make a type find another type's table: such types never get a table (the slow
+    path refuses them), and checking the type of the value found keeps them from
+    borrowing one. A KeyError or TypeError that the value's ``__hash__`` or
+    ``__eq__`` raised propagates unchanged (but an unhashable value gets an error
+    that says so): only a miss goes on to the slow path. ``make`` and ``get``
+    spell the hit path out each: a shared helper would cost a call on it.
+    """
+    lookups = tables.lookups
+    make_slowly, get_slowly = tables.make_slowly, tables.get_slowly
+    is_miss, explain_hash_error = _is_miss, _ExplainHashError()
+
+    def make(value: object, /) -> Handle[Any]:
+        cls = type(value)
+        handle: Handle[Any] | None
+        try:
+            handle = lookups[cls][value]()
+        except KeyError as error:
+            if not is_miss(error, value, cls):
+                raise
+            handle = None
+        except TypeError as error:
+            explain_hash_error(value, error)
+        if handle is not None and type(handle._value) is cls:  # pyright: ignore[reportPrivateUsage]
+            return handle
+        return make_slowly(value, cls)
+
+    def get(value: object, /) -> Handle[Any] | None:
+        cls = type(value)
+        handle: Handle[Any] | None
+        try:
+            handle = lookups[cls][value]()
+        except KeyError as error:
+            if not is_miss(error, value, cls):
+                raise
+            handle = None
+        except TypeError as error:
+            explain_hash_error(value, error)
+        if handle is not None and type(handle._value) is cls:  # pyright: ignore[reportPrivateUsage]
+            return handle
+        return get_slowly(value, cls)
+
+    return make, get
 
 
 @final
@@ -244,25 +696,14 @@ class Interner(Generic[T]):
 
     >>> from intern import Interner
     >>> methods = Interner[str]()
-    >>> methods.make("GET") is methods.make("".join(["G", "ET"]))
+    >>> get = methods.make("GET")
+    >>> get is methods.make("".join(["G", "ET"]))
     True
     >>> len(methods), "GET" in methods, "PUT" in methods
     (1, True, False)
     """
 
-    __slots__ = (
-        "__weakref__",
-        "_count_lock",
-        "_created",
-        "_depth",
-        "_generation",
-        "_lock",
-        "_prune_at",
-        "_reclaimed",
-        "_tables",
-        "get",
-        "make",
-    )
+    __slots__ = ("__weakref__", "_tables", "get", "make")
 
     make: Callable[[T], Handle[T]]
     get: Callable[[T], Handle[T] | None]
@@ -270,234 +711,37 @@ class Interner(Generic[T]):
     def __init__(self) -> None:
         if type(self) is not Interner:  # a base whose __init_subclass__ skips ours
             raise TypeError("Interner is final and cannot be subclassed")
-        self._tables: dict[type, dict[Any, _KeyedRef]] = {}
-        self._lock = threading.RLock()
-        self._count_lock = threading.RLock()
-        self._created = 0
-        self._reclaimed = 0
-        self._generation = 0  # insertions so far; a changed value means "look again"
-        self._depth = 0  # nesting of insertions on the thread holding _lock
-        self._prune_at = _PRUNE_MIN
-        self.make, self.get = self._bind_lookups()
+        self._tables = _Tables()
+        self.make, self.get = _bind_lookups(self._tables)
         _interners.add(self)
 
     def __init_subclass__(cls, **kwargs: object) -> NoReturn:
         raise TypeError("Interner is final and cannot be subclassed")
 
     def __len__(self) -> int:
-        return self.stats().live
+        return self._tables.stats().live
 
     def __contains__(self, value: object) -> bool:
         return self.get(cast("T", value)) is not None  # membership accepts any object
 
     def stats(self) -> Stats:
         """Return a snapshot of the table's counters: ``live``, ``created``, ``reclaimed``."""
-        reclaimed = self._reclaimed  # read first, so that live is never negative
-        created = self._created
-        return Stats(live=created - reclaimed, created=created, reclaimed=reclaimed)
+        return self._tables.stats()
 
     def __repr__(self) -> str:
         live, created, reclaimed = self.stats()
         return f"<Interner live={live} created={created} reclaimed={reclaimed}>"
 
-    def _reset_locks(self) -> None:
-        # After fork, the child has only the forking thread: a lock another thread
-        # held at the time would never be released.
-        self._lock = threading.RLock()
-        self._count_lock = threading.RLock()
-        self._depth = 0
-
-    def _bind_lookups(self) -> tuple[Callable[[T], Handle[T]], Callable[[T], Handle[T] | None]]:
-        # make() and get() are closures, not methods: closure cells are faster to
-        # read than attributes on the hit path, and they survive the clearing of
-        # module globals at shutdown (see the module docstring).
-        interner = self
-        tables = self._tables
-        removers: dict[type, Callable[[_KeyedRef], None]] = {}
-        # Dead references taken out of a table before their callbacks ran, kept
-        # alive (by id) until they do, so that every handle is counted once.
-        awaiting_callback: dict[int, _KeyedRef] = {}
-        new_object = object.__new__
-        handle_type: type[Handle[Any]] = Handle
-        store_value = _store_value
-        keyed_ref = _KeyedRef
-        entry_type = _Entry
-        is_miss = _is_miss
-        plain_key = _plain_key
-        not_plain = _NOT_PLAIN
-        remove_dead = _remove_dead_weakref
-        explain_unhashable = _explain_unhashable
-        check_hashable_type = _check_hashable_type
-        check_metaclass = _check_metaclass
-        metaclass_redefines_equality = _metaclass_redefines_equality
-        prune_min = _PRUNE_MIN
-        no_entries: dict[Any, _KeyedRef] = {}
-        dict_replaces_hash_errors = _DICT_REPLACES_HASH_ERRORS
-
-        def remover(table: dict[Any, Any]) -> Callable[[_KeyedRef], None]:
-            def remove(ref: _KeyedRef) -> None:
-                awaiting_callback.pop(id(ref), None)
-                with interner._count_lock:
-                    interner._reclaimed += 1
-                # The key is the entry itself or a plain value: neither runs user
-                # code to hash or compare, so this cannot fail.
-                remove_dead(table, ref if type(ref) is entry_type else ref.key)
-
-            return remove
-
-        def drop_dead(table: dict[Any, Any], value: Hashable, ref: _KeyedRef) -> None:
-            # A dead reference still in a table has its callback to come: its
-            # handle's deallocation is under way, perhaps deferred by CPython's
-            # trashcan while user code runs. Only plain keys get here (a dead
-            # _Entry equals nothing), and a plain key's dead entry may hide an
-            # equal live one, so it is taken out; its reference lives on until
-            # its callback has counted the handle.
-            awaiting_callback[id(ref)] = ref
-            remove_dead(table, value)
-
-        def hash_failed(value: Hashable, error: TypeError) -> NoReturn:
-            # A dict raised a TypeError while looking up the value: it is
-            # unhashable (say so), or its own __hash__ or __eq__ raised it. Since
-            # 3.14, a dict replaces a TypeError from hashing a key with its own,
-            # "cannot use ... as a dict key", losing the original: hashing again
-            # raises the value's own error again, if it does so every time.
-            explain_unhashable(value, error)
-            if dict_replaces_hash_errors:
-                hash(value)
-            raise error
-
-        def lookup(table: dict[Any, _KeyedRef], value: Hashable) -> _KeyedRef | None:
-            try:
-                return table.get(value)
-            except TypeError as error:
-                hash_failed(value, error)
-
-        def new_table(cls: type[Hashable]) -> dict[Any, Any]:
-            # Types come and go (classes made at run time): drop empty tables, but
-            # not from a nested insertion, whose caller may be filling one of them.
-            if len(tables) >= interner._prune_at and interner._depth == 1:
-                for other, entries in list(tables.items()):
-                    if not entries:
-                        del tables[other], removers[other]
-                interner._prune_at = max(prune_min, 2 * len(tables))
-            table = tables[cls] = {}
-            removers[cls] = remover(table)
-            return table
-
-        def insert(value: Hashable) -> Handle[Any]:
-            cls = type(value)
-            check_hashable_type(value)
-            # Before any lookup by type, which would run such a metaclass's code.
-            check_metaclass(cls)
-            with interner._lock:
-                interner._depth += 1
-                try:
-                    return insert_locked(value, cls)
-                finally:
-                    interner._depth -= 1
-
-        def insert_locked(value: Hashable, cls: type[Hashable]) -> Handle[Any]:
-            table = tables.get(cls)
-            if table is None:
-                table = new_table(cls)
-            remove = removers[cls]
-            while True:
-                generation = interner._generation
-                ref = lookup(table, value)  # may run the value's __eq__, and whatever it does
-                if ref is not None:
-                    found = ref()
-                    if found is not None:
-                        return found
-                    drop_dead(table, value, ref)
-                    continue
-                handle = new_object(handle_type)
-                store_value(handle, value)
-                key = plain_key(value)
-                if key is not not_plain:
-                    ref = keyed_ref(handle, remove)
-                    ref.key = key
-                else:
-                    value_hash = hash(value)  # user code: before the reference exists
-                    key = ref = entry_type(handle, remove)
-                    ref.key = value_hash
-                # A collection can run at any allocation or call since the lookup,
-                # and the user code it runs (__del__, weakref callbacks) may insert.
-                # Store only if no insertion happened; nothing between this check
-                # and the store can run a collection, except hashing an _Entry, which
-                # the second check catches.
-                if interner._generation == generation:
-                    table[key] = ref
-                    if interner._generation == generation:
-                        interner._generation = generation + 1
-                        interner._created += 1
-                        return handle
-                    del table[key]
-                del key, ref  # before the handle, so that no callback counts it
-
-        # The hit path. A table is found by type, and only a metaclass that
-        # redefines equality could make a type find another type's table: such
-        # types never get a table (insert refuses them), and checking the type of
-        # the value found keeps them from borrowing one. A KeyError or TypeError
-        # that the value's __hash__ or __eq__ raised propagates unchanged (but an
-        # unhashable value gets an error that says so): only a miss is retried.
-        # make() and get() spell the hit path out each: a shared helper would
-        # cost a call on it.
-
-        def make(value: T, /) -> Handle[T]:
-            cls = type(value)
-            try:
-                handle = tables[cls][value]()
-            except KeyError as error:
-                if not is_miss(error, value, cls):
-                    raise
-                handle = None
-            except TypeError as error:
-                hash_failed(value, error)
-            if handle is not None and type(handle._value) is cls:  # pyright: ignore[reportPrivateUsage]
-                return handle
-            return insert(value)
-
-        def get(value: T, /) -> Handle[T] | None:
-            cls = type(value)
-            try:
-                handle = tables[cls][value]()
-            except KeyError as error:
-                if not is_miss(error, value, cls):
-                    raise
-                handle = None
-            except TypeError as error:
-                hash_failed(value, error)
-            if handle is not None and type(handle._value) is cls:  # pyright: ignore[reportPrivateUsage]
-                return handle
-            return get_slowly(value, cls)
-
-        def get_slowly(value: Hashable, cls: type[Hashable]) -> Handle[Any] | None:
-            # Nothing was found, a dead handle (its callback to come), or the
-            # handle of another type.
-            check_hashable_type(value)
-            table = None if metaclass_redefines_equality(cls) else tables.get(cls)
-            if table is None:
-                lookup(no_entries, value)  # an unhashable value raises, as in make()
-                return None
-            while (ref := lookup(table, value)) is not None:
-                found = ref()
-                if found is not None:
-                    return found
-                drop_dead(table, value, ref)
-            return None
-
-        return make, get
-
 
 _interners: weakref.WeakSet[Interner[Any]] = weakref.WeakSet()
 
 
-def _reset_locks_after_fork() -> None:
+def _reset_after_fork() -> None:
     for interner in _interners:
-        interner._reset_locks()  # pyright: ignore[reportPrivateUsage] -- the module owns its interners
+        interner._tables.reset_after_fork()  # pyright: ignore[reportPrivateUsage] -- the module owns its interners
 
 
-os.register_at_fork(after_in_child=_reset_locks_after_fork)
+os.register_at_fork(after_in_child=_reset_after_fork)
 
 default: Interner[Hashable] = Interner()
 """The interner behind :func:`intern.make`."""
@@ -516,6 +760,9 @@ def _default_make() -> Callable[[T], Handle[T]]:
 
     Raises ``TypeError`` for an unhashable value. Exceptions raised by the value's
     ``__hash__`` or ``__eq__`` propagate unchanged and leave the table as it was.
+    Raises ``RuntimeError`` if, while the value is compared with others of its
+    hash, user code (its ``__eq__``, or another thread) keeps interning new values
+    of that very hash and type, round after round.
 
     >>> import intern
     >>> intern.make("GET") is intern.make("".join(["G", "E", "T"]))
