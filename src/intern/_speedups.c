@@ -1,25 +1,48 @@
-/* The C implementation of handles and interners: the twin of _pure.py.
+/* The C implementation of handles and interners: the same contract as
+ * _pure.py, with a different table.
  *
- * An interner owns an open-addressing table of borrowed pointers to its
- * handles. A handle holds its value, its hash and a strong reference to its
- * interner; its dealloc (or its tp_clear, when the collector breaks a cycle)
- * takes it out of the table. So the table never keeps a value or a handle
- * alive, costs 8 bytes a slot, and needs no weak reference object per entry.
+ * An interner owns one open-addressing table of borrowed pointers to its
+ * handles, whatever their values' types. A handle holds its value, its hash and
+ * a strong reference to its interner; its dealloc (or its tp_clear, when the
+ * collector breaks a cycle) takes it out of the table. So the table never keeps
+ * a value or a handle alive, costs 8 bytes a slot, and needs no weak reference
+ * object per entry.
+ *
+ * Words used alike here and in _pure.py:
+ *
+ * - hit path: make's and get's lookup of the common hits, which runs no user
+ *   code (find_without_user_code; in Python, the closures of _bind_lookups).
+ * - slow path: everything else a lookup does (find_slowly; in Python,
+ *   _Tables.make_slowly and get_slowly).
+ * - candidate: a live handle of the value's type and hash, which only the
+ *   value's __eq__ can tell equal or not.
+ * - round: a look at the candidates not compared before, then their
+ *   comparisons. After the first, a round happens only when a comparison let
+ *   user code store handles (MAX_ROUNDS, _MAX_ROUNDS).
+ * - inserts: the number of handles stored so far (in Python, each table's
+ *   serial and logs say it per hash).
+ * - evicted: out of the table because a collection found it unreachable (see
+ *   handle_finalize; in Python, the weak reference the collector clears).
+ * - explain_hash_error: what turns a failed hash into the error make raises.
  *
  * Invariants, relied on throughout:
  *
- * - A handle is in its owner's table exactly while handle->owner != NULL.
- *   Removal (dealloc or tp_clear) happens before anything that can run user
- *   code (weakref callbacks, the value's dealloc), so user code never finds a
- *   dying or cleared handle in a table.
+ * - A handle is in its owner's table (or, with OWNER_EVICTED, in its evicted
+ *   list) exactly while handle->owner != 0. It leaves (in dealloc, tp_clear or
+ *   tp_finalize) before anything that can run user code (weakref callbacks,
+ *   the value's dealloc, finalizers), so user code never finds a dying or
+ *   cleared handle in a table.
  * - User code can run at every call into the value's __eq__ and at every
- *   Py_DECREF that may free an object. After it, a lookup re-validates its
- *   probe position (the table may have been resized, or the slot changed) and
- *   an insertion re-checks that no other insertion happened since it looked,
- *   so that reentrant make() of an equal value never yields a second handle.
+ *   Py_DECREF that may free an object; it may store and remove handles. A
+ *   lookup holds strong references to the candidates it has compared (so their
+ *   addresses are not reused), re-walks its probe sequence after user code ran
+ *   and something was stored, compares only candidates it has not compared,
+ *   and inserts right after a walk that found none, with no user code between:
+ *   a reentrant make() of an equal value never yields a second handle, and
+ *   stores of other values never make it look again forever.
  * - Table slots are written only under the interner's critical section (a
  *   no-op with the GIL). User code run inside one may suspend it, which is
- *   why the re-validation above is also what makes free-threading correct.
+ *   why the re-walk above is also what makes free-threading correct.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -56,6 +79,9 @@ typedef struct {
     PyObject *stats_type;          /* intern._stats.Stats */
     PyObject *explain_unhashable;  /* intern._checks.explain_unhashable */
     PyObject *check_metaclass;     /* intern._checks.check_metaclass */
+    PyObject *check_picklable;     /* intern._checks.check_picklable */
+    PyObject *gc_callback;         /* in gc.callbacks: restore_evicted after a collection */
+    PyObject *evicting;            /* a list of the interners with evicted handles */
 } module_state;
 
 typedef struct {
@@ -73,17 +99,37 @@ typedef struct {
     PyObject *explain_unhashable;
     PyObject *check_metaclass;
     PyObject *weakreflist;
+    /* Handles evicted by a collection in progress (see handle_finalize), as
+     * borrowed pointers: each leaves the list before it is freed. */
+    struct _handle **evicted;
+    Py_ssize_t evicted_count;
+    Py_ssize_t evicted_capacity;
+    int evicting;          /* listed in the module's evicting list */
 } InternerObject;
 
-typedef struct {
+typedef struct _handle {
     PyObject_HEAD
     PyObject *value;
-    InternerObject *owner;  /* strong while in owner's table, NULL after */
+    /* The interner, a strong reference, while the handle is in its table, or
+     * (with the low bit set: OWNER_EVICTED) in its evicted list; 0 after. */
+    uintptr_t owner;
     Py_hash_t hash;
     PyObject *weakreflist;
 } HandleObject;
 
+#define OWNER_EVICTED ((uintptr_t)1)
+
+static inline InternerObject *
+owner_of(const HandleObject *handle)
+{
+    return (InternerObject *)(handle->owner & ~OWNER_EVICTED);
+}
+
 static PyModuleDef intern_module;
+
+static PyObject *handle_value_ref(HandleObject *self);
+static HandleObject *handle_new(InternerObject *self, PyObject *value, Py_hash_t hash);
+static PyObject *import_attribute(const char *module_name, const char *name);
 
 static inline module_state *
 state_of_module(PyObject *module)
@@ -247,15 +293,12 @@ table_insert(InternerObject *self, HandleObject *handle)
     self->slots[probe.i] = (uintptr_t)handle | tag_of(handle->hash);
     self->used++;
     self->inserts++;
-    self->created++;
-    handle->owner = (InternerObject *)Py_NewRef(self);
     return 0;
 }
 
-/* Take a handle out of its owner's table, by identity. Runs no user code.
- * The caller drops the reference to the owner. */
+/* Take a handle out of the table, by identity. Runs no user code. */
 static void
-table_remove(InternerObject *self, HandleObject *handle)
+table_unlink(InternerObject *self, HandleObject *handle)
 {
     probe_t probe;
     probe_start(&probe, handle->hash, self->size);
@@ -271,8 +314,6 @@ table_remove(InternerObject *self, HandleObject *handle)
     }
     self->slots[probe.i] = SLOT_DUMMY;
     self->used--;
-    self->reclaimed++;
-    handle->owner = NULL;
     if (self->used == 0 && self->size > 64) {
         /* Give the memory back after a burst; small tables stay, so that
          * make-and-drop churn does not allocate a table every time. */
@@ -281,6 +322,92 @@ table_remove(InternerObject *self, HandleObject *handle)
         self->size = 0;
         self->fill = 0;
         self->resizes++;
+    }
+}
+
+/* The evicted list: raw memory, no user code. */
+static int
+evicted_append(InternerObject *self, HandleObject *handle)
+{
+    if (self->evicted_count == self->evicted_capacity) {
+        Py_ssize_t capacity = self->evicted_capacity ? 2 * self->evicted_capacity : 8;
+        HandleObject **evicted =
+            PyMem_Realloc(self->evicted, (size_t)capacity * sizeof(HandleObject *));
+        if (evicted == NULL) {
+            return -1;
+        }
+        self->evicted = evicted;
+        self->evicted_capacity = capacity;
+    }
+    self->evicted[self->evicted_count++] = handle;
+    return 0;
+}
+
+static void
+evicted_remove(InternerObject *self, HandleObject *handle)
+{
+    for (Py_ssize_t i = 0; i < self->evicted_count; i++) {
+        if (self->evicted[i] == handle) {
+            self->evicted[i] = self->evicted[--self->evicted_count];
+            return;
+        }
+    }
+    Py_FatalError("intern: an evicted handle is missing from its interner's list");
+}
+
+/* Whether the table holds a handle that might equal `handle`'s value: one of
+ * the same hash and type. Runs no user code. */
+static int
+table_has_candidate(InternerObject *self, HandleObject *handle)
+{
+    if (self->size == 0) {
+        return 0;
+    }
+    PyTypeObject *type = Py_TYPE(handle->value);
+    probe_t probe;
+    probe_start(&probe, handle->hash, self->size);
+    for (;;) {
+        uintptr_t slot = self->slots[probe.i];
+        if (slot == SLOT_EMPTY) {
+            return 0;
+        }
+        if (slot != SLOT_DUMMY) {
+            HandleObject *other = handle_of(slot);
+            if (other->hash == handle->hash && Py_TYPE(other->value) == type) {
+                return 1;
+            }
+        }
+        probe_next(&probe, self->size);
+    }
+}
+
+/* After a collection: the handles it evicted and did not destroy were brought
+ * back to life by a finalizer. Each goes back in its table, unless a handle of
+ * the same hash and type was made meanwhile (perhaps of an equal value): then
+ * it leaves for good, as a weakly referenced object would. Runs no user code
+ * but the deallocation of interners. */
+static void
+restore_evicted(InternerObject *self)
+{
+    Py_ssize_t left = 0;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    self->evicting = 0;
+    while (self->evicted_count > 0) {
+        HandleObject *handle = self->evicted[--self->evicted_count];
+        if (handle->value != NULL && !table_has_candidate(self, handle)
+            && table_insert(self, handle) == 0) {
+            handle->owner &= ~OWNER_EVICTED;
+        }
+        else {
+            PyErr_Clear();  /* no memory to put it back: it leaves for good */
+            self->reclaimed++;
+            handle->owner = 0;
+            left++;
+        }
+    }
+    Py_END_CRITICAL_SECTION();
+    while (left-- > 0) {
+        Py_DECREF(self);  /* the references the handles that left held */
     }
 }
 
@@ -318,71 +445,323 @@ unicode_equal(PyObject *left, PyObject *right)
     return memcmp(PyUnicode_DATA(left), PyUnicode_DATA(right), (size_t)length * kind) == 0;
 }
 
-/* Find the live handle of `value`, whose hash is `hash`. Returns a new
- * reference; NULL without an exception if there is none; NULL with an
- * exception if the value's __eq__ raised. May run user code. Called inside
- * the interner's critical section. */
-static HandleObject *
-table_find(InternerObject *self, PyObject *value, Py_hash_t hash)
+/* ---------------------------------------------------------------- candidates */
+
+/* A list of strong references to handles: the candidates a lookup compared (and
+ * found unequal) or is about to compare. Holding them keeps their addresses from
+ * being reused by new handles while the lookup runs. */
+typedef struct {
+    HandleObject **items;
+    Py_ssize_t count;
+    Py_ssize_t capacity;
+    HandleObject *inline_items[4];
+} candidates_t;
+
+static void
+candidates_init(candidates_t *list)
 {
-    PyTypeObject *type = Py_TYPE(value);
-    int exact_str = PyUnicode_CheckExact(value);
-    /* Types whose equality runs no user code and allocates nothing. */
-    int simple = PyLong_CheckExact(value) || PyFloat_CheckExact(value)
-                 || PyBytes_CheckExact(value) || PyComplex_CheckExact(value);
-    uintptr_t tag = tag_of(hash);
-restart:
+    list->items = list->inline_items;
+    list->count = 0;
+    list->capacity = (Py_ssize_t)(sizeof list->inline_items / sizeof list->inline_items[0]);
+}
+
+/* Append a handle, stealing the reference. Raw memory only: runs no user code. */
+static int
+candidates_append(candidates_t *list, HandleObject *handle)
+{
+    if (list->count == list->capacity) {
+        size_t capacity = (size_t)list->capacity * 2;
+        HandleObject **items;
+        if (list->items == list->inline_items) {
+            items = PyMem_Malloc(capacity * sizeof(HandleObject *));
+            if (items != NULL) {
+                memcpy(items, list->items, (size_t)list->count * sizeof(HandleObject *));
+            }
+        }
+        else {
+            items = PyMem_Realloc(list->items, capacity * sizeof(HandleObject *));
+        }
+        if (items == NULL) {
+            Py_DECREF(handle);
+            PyErr_NoMemory();
+            return -1;
+        }
+        list->items = items;
+        list->capacity = (Py_ssize_t)capacity;
+    }
+    list->items[list->count++] = handle;
+    return 0;
+}
+
+/* Whether `handle` is among the first `count` items. */
+static int
+candidates_contain(const candidates_t *list, Py_ssize_t count, const HandleObject *handle)
+{
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (list->items[i] == handle) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Drop the references (which may run user code: a handle's last reference). */
+static void
+candidates_clear(candidates_t *list)
+{
+    for (Py_ssize_t i = 0; i < list->count; i++) {
+        Py_XDECREF(list->items[i]);
+    }
+    if (list->items != list->inline_items) {
+        PyMem_Free(list->items);
+    }
+    candidates_init(list);
+}
+
+/* Compare the value of a candidate (a strong reference) with `value`: 1 if
+ * equal, 0 if not, -1 on error. Runs user code. The value gets its own
+ * reference, as a collector (in another thread, on free-threaded builds) may
+ * clear the handle meanwhile; a cleared handle equals nothing. */
+static int
+candidate_equal(HandleObject *candidate, PyObject *value)
+{
+    PyObject *stored = handle_value_ref(candidate);
+    if (stored == NULL) {
+        return 0;
+    }
+    int equal = PyObject_RichCompareBool(stored, value, Py_EQ);
+    Py_DECREF(stored);
+    return equal;
+}
+
+/* ---------------------------------------------------------------- the slow path */
+
+/* Rounds of comparisons a lookup makes before it gives up (see find_slowly). */
+#define MAX_ROUNDS 100
+
+/* How the value under lookup compares with a stored one of its type and hash. */
+typedef struct {
+    PyObject *value;
+    PyTypeObject *type;
+    Py_hash_t hash;
+    uintptr_t tag;
+    int exact_str;  /* equality decided by unicode_equal */
+    int simple;     /* equality runs no user code and allocates nothing */
+} probe_key_t;
+
+static void
+probe_key_init(probe_key_t *key, PyObject *value, Py_hash_t hash)
+{
+    key->value = value;
+    key->type = Py_TYPE(value);
+    key->hash = hash;
+    key->tag = tag_of(hash);
+    key->exact_str = PyUnicode_CheckExact(value);
+    key->simple = PyLong_CheckExact(value) || PyFloat_CheckExact(value)
+                  || PyBytes_CheckExact(value) || PyComplex_CheckExact(value);
+}
+
+/* What a slot holds for the value under lookup. */
+enum { NOT_A_CANDIDATE, EQUAL, CANDIDATE };
+
+/* Decide, without user code, whether `handle` holds the value: EQUAL (same
+ * object, equal str, or an equal int, float, bytes or complex), CANDIDATE (same
+ * type and hash, and only its __eq__ can tell) or NOT_A_CANDIDATE. */
+static int
+classify(const probe_key_t *key, HandleObject *handle)
+{
+    PyObject *stored = handle->value;
+    if (stored == key->value) {
+        return EQUAL;
+    }
+    if (handle->hash != key->hash || Py_TYPE(stored) != key->type) {
+        return NOT_A_CANDIDATE;
+    }
+    if (key->exact_str) {
+        return unicode_equal(stored, key->value) ? EQUAL : NOT_A_CANDIDATE;
+    }
+    if (key->simple) {
+        return PyObject_RichCompareBool(stored, key->value, Py_EQ) > 0 ? EQUAL : NOT_A_CANDIDATE;
+    }
+    return CANDIDATE;
+}
+
+/* The first round: walk the probe sequence comparing each candidate as it
+ * comes, as the common hit (an equal tuple, a record) wants. A candidate found
+ * unequal is kept in `compared`. Returns a new reference to the handle found,
+ * or NULL: with an exception if __eq__ raised, else having walked to the end
+ * (*complete = 1) or stopped where a comparison changed the table under it
+ * (*complete = 0), which the later rounds take over. */
+static HandleObject *
+first_round(InternerObject *self, const probe_key_t *key, candidates_t *compared,
+            int *complete)
+{
+    *complete = 1;
     if (self->size == 0) {
         return NULL;
     }
     uint64_t resizes = self->resizes;
     probe_t probe;
-    probe_start(&probe, hash, self->size);
+    probe_start(&probe, key->hash, self->size);
     for (;;) {
         uintptr_t slot = self->slots[probe.i];
         if (slot == SLOT_EMPTY) {
             return NULL;
         }
-        if (slot != SLOT_DUMMY && (slot & TAG_MASK) == tag) {
+        if (slot != SLOT_DUMMY && (slot & TAG_MASK) == key->tag) {
             HandleObject *handle = handle_of(slot);
-            PyObject *stored = handle->value;
-            if (handle->hash == hash && Py_TYPE(stored) == type) {
-                if (stored == value || (exact_str && unicode_equal(stored, value))) {
-                    if (take_handle(handle)) {
-                        return handle;
-                    }
+            int kind = classify(key, handle);
+            if (kind != NOT_A_CANDIDATE && take_handle(handle)) {
+                if (kind == EQUAL) {
+                    return handle;
                 }
-                else if (simple) {
-                    int equal = PyObject_RichCompareBool(stored, value, Py_EQ);
-                    if (equal < 0) {
-                        return NULL;
-                    }
-                    if (equal > 0 && take_handle(handle)) {
-                        return handle;
-                    }
+                int equal = candidate_equal(handle, key->value);
+                if (equal > 0) {
+                    return handle;
                 }
-                else if (!exact_str && take_handle(handle)) {
-                    /* Referenced, the handle stays in the table across __eq__;
-                     * the value gets its own reference, since a collector in
-                     * another thread (free-threaded builds) may clear a handle. */
-                    Py_INCREF(stored);
-                    int equal = PyObject_RichCompareBool(stored, value, Py_EQ);
-                    Py_DECREF(stored);
-                    if (equal > 0) {
-                        return handle;
-                    }
-                    Py_DECREF(handle);
-                    if (equal < 0) {
-                        return NULL;
-                    }
-                    if (self->resizes != resizes || self->slots[probe.i] != slot) {
-                        goto restart;
-                    }
+                if (candidates_append(compared, handle) < 0 || equal < 0) {
+                    return NULL;
+                }
+                if (self->resizes != resizes || self->slots[probe.i] != slot) {
+                    *complete = 0;
+                    return NULL;
                 }
             }
         }
         probe_next(&probe, self->size);
     }
+}
+
+/* A later round's scan: walk the whole probe sequence without running user
+ * code, returning the handle if it is found without user code, else adding to
+ * `compared` every candidate not in it yet (the round's fresh candidates). */
+static HandleObject *
+scan(InternerObject *self, const probe_key_t *key, candidates_t *compared)
+{
+    if (self->size == 0) {
+        return NULL;
+    }
+    Py_ssize_t known = compared->count;
+    probe_t probe;
+    probe_start(&probe, key->hash, self->size);
+    for (;;) {
+        uintptr_t slot = self->slots[probe.i];
+        if (slot == SLOT_EMPTY) {
+            return NULL;
+        }
+        if (slot != SLOT_DUMMY && (slot & TAG_MASK) == key->tag) {
+            HandleObject *handle = handle_of(slot);
+            int kind = classify(key, handle);
+            if (kind == EQUAL && take_handle(handle)) {
+                return handle;
+            }
+            if (kind == CANDIDATE) {
+                if (!candidates_contain(compared, known, handle) && take_handle(handle)
+                    && candidates_append(compared, handle) < 0) {
+                    return NULL;
+                }
+            }
+        }
+        probe_next(&probe, self->size);
+    }
+}
+
+/* The slow path of make (insert = 1) and get (insert = 0): find the handle of
+ * a value equal to `value` among the candidates (the live handles of its type
+ * and hash), comparing each once, and insert a new one if there is none.
+ * Returns a new reference; NULL with an exception on error; NULL without one
+ * when get finds nothing. Called inside the interner's critical section, which
+ * user code may suspend.
+ *
+ * Each comparison runs user code, which may store new handles, even of equal
+ * values, and free others. So after the first round, every round scans the
+ * whole probe sequence without running user code and compares the candidates
+ * it has not compared before; a round that finds none is a miss, and make
+ * inserts there, before anything else can run. Values of other types or hashes
+ * never add a round; a value whose comparisons keep storing values of its own
+ * type and hash gets a RuntimeError after MAX_ROUNDS rounds. */
+static PyObject *
+find_slowly(InternerObject *self, PyObject *value, Py_hash_t hash, int insert)
+{
+    probe_key_t key;
+    probe_key_init(&key, value, hash);
+    candidates_t compared;
+    candidates_init(&compared);
+    HandleObject *handle = NULL;  /* the new handle, once made */
+    HandleObject *found = NULL;
+    PyObject *result = NULL;
+    int complete;
+    uint64_t inserts = self->inserts;
+    found = first_round(self, &key, &compared, &complete);
+    if (found != NULL) {
+        result = (PyObject *)found;
+        goto done;
+    }
+    if (PyErr_Occurred()) {
+        goto done;
+    }
+    /* Look again if the walk stopped early, or if something was stored since
+     * it began: only then can a candidate have come that it did not see. */
+    int again = !complete || self->inserts != inserts;
+    for (int round = 1; round < MAX_ROUNDS; round++) {
+        if (again) {
+            inserts = self->inserts;
+            Py_ssize_t known = compared.count;
+            found = scan(self, &key, &compared);
+            if (found != NULL) {
+                result = (PyObject *)found;
+                goto done;
+            }
+            if (PyErr_Occurred()) {
+                goto done;
+            }
+            for (Py_ssize_t i = known; i < compared.count; i++) {
+                int equal = candidate_equal(compared.items[i], value);
+                if (equal < 0) {
+                    goto done;
+                }
+                if (equal > 0) {
+                    result = Py_NewRef(compared.items[i]);
+                    goto done;
+                }
+            }
+            again = self->inserts != inserts;
+            if (again) {
+                continue;
+            }
+        }
+        /* A miss, and nothing was stored since the last look. */
+        if (!insert) {
+            goto done;
+        }
+        if (handle == NULL) {
+            handle = handle_new(self, value, hash);  /* may run a collection */
+            if (handle == NULL) {
+                goto done;
+            }
+            again = self->inserts != inserts;
+            if (again) {
+                continue;
+            }
+        }
+        if (table_insert(self, handle) == 0) {
+            self->created++;
+            handle->owner = (uintptr_t)Py_NewRef(self);
+            result = (PyObject *)handle;
+            handle = NULL;
+        }
+        goto done;
+    }
+    PyErr_Format(PyExc_RuntimeError,
+                 "intern.make gave up on a '%s' value after %d rounds of comparisons: "
+                 "each round, other '%s' values of the same hash were interned while it "
+                 "compared (by its __eq__, a __del__ it set off, or another thread), so it "
+                 "could never tell whether an equal one was among them",
+                 key.type->tp_name, MAX_ROUNDS, key.type->tp_name);
+done:
+    Py_XDECREF(handle);  /* made but not stored: its dealloc touches no table */
+    candidates_clear(&compared);
+    return result;
 }
 
 /* ---------------------------------------------------------------- errors */
@@ -456,7 +835,7 @@ handle_new(InternerObject *self, PyObject *value, Py_hash_t hash)
         return NULL;
     }
     handle->value = Py_NewRef(value);
-    handle->owner = NULL;
+    handle->owner = 0;
     handle->hash = hash;
     handle->weakreflist = NULL;
 #if INTERN_FREE_THREADING
@@ -468,36 +847,6 @@ handle_new(InternerObject *self, PyObject *value, Py_hash_t hash)
         PyObject_GC_Track(handle);
     }
     return handle;
-}
-
-static PyObject *
-make_locked(InternerObject *self, PyObject *value, Py_hash_t hash)
-{
-    for (;;) {
-        uint64_t inserts = self->inserts;
-        HandleObject *found = table_find(self, value, hash);
-        if (found != NULL) {
-            return (PyObject *)found;
-        }
-        if (PyErr_Occurred() || check_metaclass(self, value) < 0) {
-            return NULL;
-        }
-        /* Allocating may run a collection, and with it user code that
-         * interns: store only if nothing was stored since the lookup. Between
-         * this check and the store nothing runs user code. */
-        HandleObject *handle = handle_new(self, value, hash);
-        if (handle == NULL) {
-            return NULL;
-        }
-        if (self->inserts == inserts) {
-            if (table_insert(self, handle) < 0) {
-                Py_DECREF(handle);
-                return NULL;
-            }
-            return (PyObject *)handle;
-        }
-        Py_DECREF(handle);  /* not in a table: its dealloc touches none */
-    }
 }
 
 /* A str's cached hash, or -1. 3.15 has an accessor for it (an atomic read in
@@ -570,8 +919,8 @@ interner_make_impl(InternerObject *self, PyObject *value)
     PyObject *result;
     Py_BEGIN_CRITICAL_SECTION(self);
     result = (PyObject *)find_without_user_code(self, value, hash);
-    if (result == NULL) {
-        result = make_locked(self, value, hash);
+    if (result == NULL && check_metaclass(self, value) == 0) {
+        result = find_slowly(self, value, hash, 1);
     }
     Py_END_CRITICAL_SECTION();
     return result;
@@ -586,11 +935,14 @@ interner_get_impl(InternerObject *self, PyObject *value)
         explain_hash_error(self, value);
         return NULL;
     }
-    HandleObject *found;
+    PyObject *found;
     Py_BEGIN_CRITICAL_SECTION(self);
-    found = table_find(self, value, hash);
+    found = (PyObject *)find_without_user_code(self, value, hash);
+    if (found == NULL) {
+        found = find_slowly(self, value, hash, 0);
+    }
     Py_END_CRITICAL_SECTION();
-    return (PyObject *)found;
+    return found;
 }
 
 /* ---------------------------------------------------------------- Handle */
@@ -608,20 +960,103 @@ handle_traverse(HandleObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->value);
-    Py_VISIT(self->owner);
+    Py_VISIT(owner_of(self));
     return 0;
 }
 
-/* Leave the table before anything can run user code (see the invariants). */
+/* List `owner` for restore_evicted, at the end of the collection under way.
+ * Keeps any exception being handled as it was. */
+static void
+register_evicting(PyObject *handle, InternerObject *owner)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *raised = PyErr_GetRaisedException();
+#else
+    PyObject *type, *raised, *traceback;
+    PyErr_Fetch(&type, &raised, &traceback);
+#endif
+    PyObject *module = PyType_GetModuleByDef(Py_TYPE(handle), &intern_module);
+    PyObject *evicting = module == NULL ? NULL : state_of_module(module)->evicting;
+    int listed;
+    Py_BEGIN_CRITICAL_SECTION(owner);
+    listed = owner->evicting;
+    owner->evicting = 1;
+    Py_END_CRITICAL_SECTION();
+    if (!listed && (evicting == NULL || PyList_Append(evicting, (PyObject *)owner) < 0)) {
+        /* Without the list, evicted handles that come back to life stay out of
+         * the table, as weakly referenced objects would. */
+        Py_BEGIN_CRITICAL_SECTION(owner);
+        owner->evicting = 0;
+        Py_END_CRITICAL_SECTION();
+    }
+    PyErr_Clear();
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(raised);
+#else
+    PyErr_Restore(type, raised, traceback);
+#endif
+}
+
+/* Leave the table, or the evicted list, for good; called before anything can
+ * run user code (see the invariants). */
 static void
 handle_leave_table(HandleObject *self)
 {
-    InternerObject *owner = self->owner;
-    if (owner != NULL) {
-        Py_BEGIN_CRITICAL_SECTION(owner);
-        table_remove(owner, self);
-        Py_END_CRITICAL_SECTION();
-        Py_DECREF(owner);  /* the table's memory lives with the interner */
+    InternerObject *owner = owner_of(self);
+    if (owner == NULL) {
+        return;
+    }
+    Py_BEGIN_CRITICAL_SECTION(owner);
+    if (self->owner & OWNER_EVICTED) {
+        evicted_remove(owner, self);
+    }
+    else {
+        table_unlink(owner, self);
+    }
+    owner->reclaimed++;
+    self->owner = 0;
+    Py_END_CRITICAL_SECTION();
+    Py_DECREF(owner);  /* the table's memory lives with the interner */
+}
+
+/* Called by the collector once it has found the handle unreachable, in a
+ * garbage cycle, before it clears anything. The handle leaves the table for
+ * the interner's evicted list, so that no finalizer or weak reference callback
+ * run by the collection gets it from make() only to see the collector clear it.
+ * A finalizer may still bring it back to life (resurrect it): once the
+ * collection is over, restore_evicted puts the survivors back in their tables.
+ * (The __del__ that Python would offer for this slot is taken away in
+ * module_exec: only the collector calls it.) */
+static void
+handle_finalize(PyObject *op)
+{
+    HandleObject *self = (HandleObject *)op;
+    InternerObject *owner = owner_of(self);
+    if (owner == NULL || (self->owner & OWNER_EVICTED)) {
+        return;
+    }
+    int first = 0;
+    int evicted = 0;
+    Py_BEGIN_CRITICAL_SECTION(owner);
+    if (self->owner == (uintptr_t)owner) {
+        first = owner->evicted_count == 0;
+        evicted = evicted_append(owner, self) == 0;
+        table_unlink(owner, self);
+        if (evicted) {
+            self->owner |= OWNER_EVICTED;
+        }
+        else {
+            owner->reclaimed++;
+            self->owner = 0;
+        }
+    }
+    Py_END_CRITICAL_SECTION();
+    if (!evicted) {
+        Py_DECREF(owner);  /* no memory to remember it by: it leaves for good */
+        return;
+    }
+    if (first) {
+        register_evicting(op, owner);
     }
 }
 
@@ -699,22 +1134,32 @@ handle_get_value(HandleObject *self, void *closure)
 }
 
 static PyObject *
-handle_reduce(HandleObject *self, PyObject *unused)
+handle_reduce_ex(HandleObject *self, PyObject *protocol)
 {
-    /* Pickles name the public intern.make, so that they load under either
-     * implementation and re-intern on load. */
-    PyObject *intern = PyImport_ImportModule("intern");
-    if (intern == NULL) {
+    PyObject *module = PyType_GetModuleByDef(Py_TYPE(self), &intern_module);
+    if (module == NULL) {
         return NULL;
     }
-    PyObject *make = PyObject_GetAttrString(intern, "make");
-    Py_DECREF(intern);
-    if (make == NULL) {
+    module_state *state = state_of_module(module);
+    if (state->check_picklable == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "intern._speedups was cleared");
         return NULL;
     }
     PyObject *value = handle_get_value(self, NULL);
     if (value == NULL) {
-        Py_DECREF(make);
+        return NULL;
+    }
+    /* Pickles name the public intern.make, so that they load under either
+     * implementation and re-intern on load. */
+    PyObject *make = NULL;
+    PyObject *checked = PyObject_CallFunctionObjArgs(
+        state->check_picklable, (PyObject *)self, value, protocol, NULL);
+    if (checked != NULL) {
+        Py_DECREF(checked);
+        make = import_attribute("intern", "make");
+    }
+    if (make == NULL) {
+        Py_DECREF(value);
         return NULL;
     }
     return Py_BuildValue("(N(N))", make, value);
@@ -736,7 +1181,7 @@ handle_init_subclass(PyObject *cls, PyObject *args, PyObject *kwargs)
 }
 
 static PyMethodDef handle_methods[] = {
-    {"__reduce__", (PyCFunction)handle_reduce, METH_NOARGS, NULL},
+    {"__reduce_ex__", (PyCFunction)handle_reduce_ex, METH_O, NULL},
     {"__copy__", handle_copy, METH_NOARGS, NULL},
     {"__deepcopy__", handle_copy, METH_O, NULL},
     {"__init_subclass__", (PyCFunction)(void (*)(void))handle_init_subclass,
@@ -770,6 +1215,7 @@ static PyType_Slot handle_slots[] = {
     {Py_tp_dealloc, handle_dealloc},
     {Py_tp_traverse, handle_traverse},
     {Py_tp_clear, handle_clear},
+    {Py_tp_finalize, handle_finalize},
     {Py_tp_repr, handle_repr},
     {Py_tp_methods, handle_methods},
     {Py_tp_getset, handle_getset},
@@ -808,6 +1254,10 @@ interner_new_from_state(PyTypeObject *type, module_state *state)
     self->explain_unhashable = Py_NewRef(state->explain_unhashable);
     self->check_metaclass = Py_NewRef(state->check_metaclass);
     self->weakreflist = NULL;
+    self->evicted = NULL;
+    self->evicted_count = 0;
+    self->evicted_capacity = 0;
+    self->evicting = 0;
     PyObject_GC_Track(self);
     return (PyObject *)self;
 }
@@ -858,8 +1308,9 @@ interner_dealloc(InternerObject *self)
     }
     /* Every handle in the table holds a reference to this interner, so the
      * table is empty by now. */
-    assert(self->used == 0);
+    assert(self->used == 0 && self->evicted_count == 0);
     PyMem_Free(self->slots);
+    PyMem_Free(self->evicted);
     Py_CLEAR(self->handle_type);
     Py_CLEAR(self->stats_type);
     Py_CLEAR(self->explain_unhashable);
@@ -1033,6 +1484,72 @@ import_attribute(const char *module_name, const char *name)
     return attribute;
 }
 
+/* In gc.callbacks: once a collection is over, put back in their tables the
+ * handles it evicted that a finalizer brought back to life. */
+static PyObject *
+module_collected(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    module_state *state = state_of_module(module);
+    if (nargs < 1 || state->evicting == NULL || PyList_GET_SIZE(state->evicting) == 0
+        || !PyUnicode_Check(args[0]) || PyUnicode_CompareWithASCIIString(args[0], "stop") != 0) {
+        Py_RETURN_NONE;
+    }
+    PyObject *interners;
+    Py_BEGIN_CRITICAL_SECTION(state->evicting);
+    interners = PyList_GetSlice(state->evicting, 0, PY_SSIZE_T_MAX);
+    if (interners != NULL && PyList_SetSlice(state->evicting, 0, PY_SSIZE_T_MAX, NULL) < 0) {
+        Py_CLEAR(interners);
+    }
+    Py_END_CRITICAL_SECTION();
+    if (interners == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(interners); i++) {
+        restore_evicted((InternerObject *)PyList_GET_ITEM(interners, i));
+    }
+    Py_DECREF(interners);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef collected_def = {
+    "_restore_evicted", (PyCFunction)(void (*)(void))module_collected, METH_FASTCALL,
+    PyDoc_STR("intern's hook in gc.callbacks: restores handles revived during a collection."),
+};
+
+/* Add (or, with add = 0, remove) the module's hook in gc.callbacks. */
+static int
+hook_collections(module_state *state, int add)
+{
+    PyObject *callbacks = import_attribute("gc", "callbacks");
+    if (callbacks == NULL) {
+        return -1;
+    }
+    PyObject *result = PyObject_CallMethod(callbacks, add ? "append" : "remove", "O",
+                                           state->gc_callback);
+    Py_DECREF(callbacks);
+    Py_XDECREF(result);
+    return result == NULL ? -1 : 0;
+}
+
+/* Take away the __del__ that type creation made for tp_finalize, so that no
+ * one but the collector takes a live handle out of its table. */
+static int
+hide_finalizer(PyTypeObject *type)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *dict = PyType_GetDict(type);
+#else
+    PyObject *dict = Py_XNewRef(type->tp_dict);
+#endif
+    if (dict == NULL) {
+        return -1;
+    }
+    int status = PyDict_DelItemString(dict, "__del__");
+    Py_DECREF(dict);
+    PyType_Modified(type);
+    return status;
+}
+
 static int
 module_exec(PyObject *module)
 {
@@ -1049,8 +1566,18 @@ module_exec(PyObject *module)
     if (state->check_metaclass == NULL) {
         return -1;
     }
+    state->check_picklable = import_attribute("intern._checks", "check_picklable");
+    if (state->check_picklable == NULL) {
+        return -1;
+    }
+    state->evicting = PyList_New(0);
+    state->gc_callback = PyCFunction_New(&collected_def, module);
+    if (state->evicting == NULL || state->gc_callback == NULL || hook_collections(state, 1) < 0) {
+        return -1;
+    }
     state->handle_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &handle_spec, NULL);
-    if (state->handle_type == NULL || PyModule_AddType(module, state->handle_type) < 0) {
+    if (state->handle_type == NULL || hide_finalizer(state->handle_type) < 0
+        || PyModule_AddType(module, state->handle_type) < 0) {
         return -1;
     }
     state->interner_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &interner_spec, NULL);
@@ -1084,6 +1611,9 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->stats_type);
     Py_VISIT(state->explain_unhashable);
     Py_VISIT(state->check_metaclass);
+    Py_VISIT(state->check_picklable);
+    Py_VISIT(state->gc_callback);
+    Py_VISIT(state->evicting);
     return 0;
 }
 
@@ -1097,6 +1627,12 @@ module_clear(PyObject *module)
     Py_CLEAR(state->stats_type);
     Py_CLEAR(state->explain_unhashable);
     Py_CLEAR(state->check_metaclass);
+    Py_CLEAR(state->check_picklable);
+    if (state->gc_callback != NULL && hook_collections(state, 0) < 0) {
+        PyErr_Clear();  /* gc may be gone already, at exit */
+    }
+    Py_CLEAR(state->gc_callback);
+    Py_CLEAR(state->evicting);
     return 0;
 }
 

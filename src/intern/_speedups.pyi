@@ -1,7 +1,7 @@
 # The C implementation's API: the same names and signatures as intern._pure.
 from collections.abc import Callable, Hashable
 from types import GenericAlias
-from typing import Any, Generic, Self, TypeVar, final
+from typing import Any, Generic, Self, SupportsIndex, TypeVar, final
 
 from intern._stats import Stats
 
@@ -15,7 +15,9 @@ class Handle(Generic[_T_co]):
     def value(self) -> _T_co: ...
     def __copy__(self) -> Self: ...
     def __deepcopy__(self, memo: object, /) -> Self: ...
-    def __reduce__(self) -> tuple[Callable[..., object], tuple[object]]: ...
+    def __reduce_ex__(
+        self, protocol: SupportsIndex, /
+    ) -> tuple[Callable[..., object], tuple[object]]: ...
     def __class_getitem__(cls, item: Any, /) -> GenericAlias: ...
 
 @final
