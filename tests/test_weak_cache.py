@@ -12,6 +12,7 @@ import traceback
 import types
 import weakref
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -232,6 +233,24 @@ def test_exception_from_create_propagates_and_nothing_is_cached() -> None:
     assert cache["home"].key == "home"
 
 
+def test_a_failed_create_leaves_nothing_that_holds_its_key() -> None:
+    @dataclass(frozen=True)
+    class Key:
+        name: str
+
+    def create(key: Key) -> Page:
+        raise LookupError(key.name)
+
+    cache = intern.WeakCache(create)
+    key = Key("home")
+    key_ref = weakref.ref(key)
+    with pytest.raises(LookupError, match="home"):
+        cache[key]
+    del key
+    collect()  # the exception's traceback held the key, in a cycle
+    assert key_ref() is None
+
+
 def test_exceptions_from_the_key_propagate_unchanged(cache: intern.WeakCache[Any, Page]) -> None:
     class BadHash:
         def __hash__(self) -> int:
@@ -450,6 +469,147 @@ def test_a_hit_does_not_wait_for_the_caches_lock(cache: intern.WeakCache[Any, Pa
     page = cache["page"]
     with cache._lock:  # pyright: ignore[reportPrivateUsage] -- as a miss on another thread would
         assert in_a_thread(lambda: cache["page"]) is page  # would hang if a hit took it
+    assert cache.get("page") is page
+
+
+def test_get_and_contains_neither_wait_for_nor_start_a_running_create(
+    gate: threading.Event,
+) -> None:
+    calls: list[str] = []
+
+    def create(key: str) -> Page:
+        calls.append(key)
+        gate.wait(60)
+        return Page(key)
+
+    cache = intern.WeakCache(create)
+    creating = threading.Thread(target=lambda: cache["page"])
+    creating.start()
+    try:
+        wait_until(lambda: misses(cache) == 1, "the create started")
+        fallback = Page("fallback")
+        assert in_a_thread(lambda: cache.get("page")) is None  # would hang if it waited
+        assert in_a_thread(lambda: cache.get("page", fallback)) is fallback
+        assert in_a_thread(lambda: "page" in cache) is False
+        assert calls == ["page"]
+        assert counters(cache) == (0, 1)
+    finally:
+        gate.set()
+        creating.join()
+
+
+def test_a_miss_that_finds_a_value_once_it_holds_the_lock_counts_as_a_hit(
+    cache: intern.WeakCache[Any, Page], creator: Creator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The late thread's lock-free lookup finds nothing; before it takes the cache's
+    # lock to look again, another thread creates the value. A miss asks for its
+    # thread's id between the two, so the late thread pauses there.
+    paused, resume = threading.Event(), threading.Event()
+    found: list[Page] = []
+    late = threading.Thread(target=lambda: found.append(cache["page"]))
+    waits = cache._waits  # pyright: ignore[reportPrivateUsage] -- to pause the late thread
+    get_ident = waits.get_ident
+
+    def pausing_get_ident() -> int:
+        if threading.current_thread() is late and not paused.is_set():
+            paused.set()
+            resume.wait(60)
+        return get_ident()
+
+    monkeypatch.setattr(waits, "get_ident", pausing_get_ident)
+    late.start()
+    try:
+        assert paused.wait(60), "the late thread never missed"
+        page = cache["page"]
+        assert counters(cache) == (0, 1)  # the lookup that created it missed
+    finally:
+        resume.set()
+        late.join()
+    assert found == [page]
+    assert creator.calls == ["page"]
+    assert counters(cache) == (1, 1)
+
+
+def discard_page(cache: intern.WeakCache[str, Page]) -> None:
+    cache.discard("page")
+
+
+def clear_cache(cache: intern.WeakCache[str, Page]) -> None:
+    cache.clear()
+
+
+@pytest.mark.parametrize("forget", [discard_page, clear_cache], ids=["discard", "clear"])
+def test_a_create_running_for_a_forgotten_key_answers_its_callers_but_is_not_cached(
+    gate: threading.Event, forget: Callable[[intern.WeakCache[str, Page]], None]
+) -> None:
+    calls: list[str] = []
+
+    def create(key: str) -> Page:
+        calls.append(key)
+        if len(calls) == 1:
+            gate.wait(60)
+        return Page(key)
+
+    cache = intern.WeakCache(create)
+
+    def forget_then_open() -> None:
+        wait_until(lambda: misses(cache) == 2, "the creator and a waiter missed")
+        forget(cache)
+        gate.set()
+
+    opener = threading.Thread(target=forget_then_open)
+    opener.start()
+    outcomes = call_in_threads(2, lambda _: cache["page"])
+    opener.join()
+    first = outcomes[0]
+    assert isinstance(first, Page)
+    assert outcomes[1] is first  # the thread that ran create and the one waiting
+    assert calls == ["page"]
+    assert "page" not in cache  # although the value lives
+    assert len(cache) == 0
+    again = cache["page"]
+    assert again is not first
+    assert calls == ["page", "page"]
+    assert cache["page"] is again
+
+
+def test_a_failing_create_for_a_discarded_key_leaves_the_newer_create_in_place() -> None:
+    old_may_fail, new_may_return = threading.Event(), threading.Event()
+    error = LookupError("the old source is gone")
+    calls: list[str] = []
+
+    def create(key: str) -> Page:
+        calls.append(key)
+        if len(calls) == 1:
+            old_may_fail.wait(60)
+            raise error
+        new_may_return.wait(60)
+        return Page(key)
+
+    cache = intern.WeakCache(create)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        try:
+            old_creator = pool.submit(lambda: cache["page"])
+            wait_until(lambda: misses(cache) == 1, "the old create started")
+            old_waiter = pool.submit(lambda: cache["page"])
+            wait_until(lambda: misses(cache) == 2, "a lookup waits for the old create")
+            cache.discard("page")
+            new_creator = pool.submit(lambda: cache["page"])
+            wait_until(lambda: len(calls) == 2, "the new create started")
+            old_may_fail.set()
+            assert old_creator.exception(60) is error
+            copied = old_waiter.exception(60)
+            assert isinstance(copied, LookupError)
+            assert copied.__cause__ is error
+            late = pool.submit(lambda: cache["page"])
+            wait_until(lambda: misses(cache) == 4, "a late lookup missed")
+            new_may_return.set()
+            page = new_creator.result(60)
+            assert late.result(60) is page  # it waited for the new create
+        finally:
+            old_may_fail.set()
+            new_may_return.set()
+    assert calls == ["page", "page"]
     assert cache.get("page") is page
 
 
