@@ -642,6 +642,20 @@ def with_notes() -> Exception:
     return error
 
 
+class AttributesRaiseError(Exception):
+    """Raises RuntimeError, not AttributeError, for any attribute it lacks."""
+
+    def __getattr__(self, name: str) -> object:
+        raise RuntimeError(f"no {name}")
+
+
+class CopiesWithTracebackError(Exception):
+    """Its ``__copy__`` keeps the original's traceback."""
+
+    def __copy__(self) -> CopiesWithTracebackError:
+        return type(self)(*self.args).with_traceback(self.__traceback__)
+
+
 COPYABLE: list[Callable[[], Exception]] = [
     lambda: LookupError("no such page"),
     with_attribute,
@@ -649,8 +663,19 @@ COPYABLE: list[Callable[[], Exception]] = [
     lambda: OSError(2, "No such file or directory", "page.html"),
     lambda: PageMissingError("page.html", "gone"),
     lambda: ExceptionGroup("pages failed", [LookupError("a"), ValueError("b")]),
+    lambda: AttributesRaiseError("no such page"),
+    lambda: CopiesWithTracebackError("no such page"),
 ]
-COPYABLE_IDS = ["plain", "attribute", "notes", "oserror", "own-reduce", "group"]
+COPYABLE_IDS = [
+    "plain",
+    "attribute",
+    "notes",
+    "oserror",
+    "own-reduce",
+    "group",
+    "getattr-raises",
+    "copy-keeps-traceback",
+]
 
 
 class TwoArgumentsError(Exception):

@@ -115,9 +115,10 @@ class _Attempt(Generic[V]):
 
         The copy is what ``copy.copy`` makes (for most exceptions the class called
         with the original's ``args``, given the original's attributes), with a
-        ``__notes__`` list of its own. There is none when that raises, or returns
-        the original itself or an object of another type, nor for a class with
-        ``__slots__``, whose values ``copy.copy`` (as pickle) would leave out.
+        ``__notes__`` list of its own and no traceback yet. There is none when
+        making it raises an ``Exception`` or gives the original itself or an object
+        of another type, nor for a class with ``__slots__``, whose values
+        ``copy.copy`` (as pickle) would leave out.
         """
         try:
             if any(vars(cls).get("__slots__") for cls in type(error).__mro__):
@@ -125,9 +126,10 @@ class _Attempt(Generic[V]):
             own = self._copy(error)
             if own is error or type(own) is not type(error):
                 return None
-            notes = getattr(own, "__notes__", None)
+            notes = vars(own).get("__notes__")
             if isinstance(notes, list):  # shared by the shallow copy: add_note would leak
                 own.__notes__ = list(cast("list[str]", notes))
+            own.__traceback__ = None  # a __copy__ may have kept the original's
         except Exception:  # noqa: BLE001 -- user code refused to copy: the caller shares the original
             return None
         return own
