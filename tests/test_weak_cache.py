@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import gc
+import inspect
 import os
 import random
 import sys
 import threading
 import traceback
+import types
 import weakref
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -40,9 +43,14 @@ class Creator:
         return Page(key)
 
 
+def counters(cache: intern.WeakCache[Any, Any]) -> tuple[int, int]:
+    """Return ``(hits, misses)``, as ``cache_info()`` of ``@weak_cache`` reports them."""
+    return cache._info()  # pyright: ignore[reportPrivateUsage] -- what cache_info reads
+
+
 def misses(cache: intern.WeakCache[Any, Any]) -> int:
     # White-box: a caller counts its miss once it has found the attempt it will wait for.
-    return cache._info()[1]  # pyright: ignore[reportPrivateUsage] -- see above
+    return counters(cache)[1]
 
 
 def in_a_thread(call: Callable[[], T]) -> T:
@@ -223,6 +231,24 @@ def test_exception_from_create_propagates_and_nothing_is_cached() -> None:
     assert len(cache) == 0
     assert "home" not in cache
     assert cache["home"].key == "home"
+
+
+def test_a_failed_create_leaves_nothing_that_holds_its_key() -> None:
+    @dataclass(frozen=True)
+    class Key:
+        name: str
+
+    def create(key: Key) -> Page:
+        raise LookupError(key.name)
+
+    cache = intern.WeakCache(create)
+    key = Key("home")
+    key_ref = weakref.ref(key)
+    with pytest.raises(LookupError, match="home"):
+        cache[key]
+    del key
+    collect()  # the exception's traceback held the key, in a cycle
+    assert key_ref() is None
 
 
 def test_exceptions_from_the_key_propagate_unchanged(cache: intern.WeakCache[Any, Page]) -> None:
@@ -446,19 +472,386 @@ def test_a_hit_does_not_wait_for_the_caches_lock(cache: intern.WeakCache[Any, Pa
     assert cache.get("page") is page
 
 
-def test_exception_from_create_reaches_every_waiter_of_that_attempt_and_nothing_is_cached(
+def test_get_and_contains_neither_wait_for_nor_start_a_running_create(
     gate: threading.Event,
 ) -> None:
+    calls: list[str] = []
+
+    def create(key: str) -> Page:
+        calls.append(key)
+        gate.wait(60)
+        return Page(key)
+
+    cache = intern.WeakCache(create)
+    creating = threading.Thread(target=lambda: cache["page"])
+    creating.start()
+    try:
+        wait_until(lambda: misses(cache) == 1, "the create started")
+        fallback = Page("fallback")
+        assert in_a_thread(lambda: cache.get("page")) is None  # would hang if it waited
+        assert in_a_thread(lambda: cache.get("page", fallback)) is fallback
+        assert in_a_thread(lambda: "page" in cache) is False
+        assert calls == ["page"]
+        assert counters(cache) == (0, 1)
+    finally:
+        gate.set()
+        creating.join()
+
+
+def test_a_miss_that_finds_a_value_once_it_holds_the_lock_counts_as_a_hit(
+    cache: intern.WeakCache[Any, Page], creator: Creator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The late thread's lock-free lookup finds nothing; before it takes the cache's
+    # lock to look again, another thread creates the value. A miss asks for its
+    # thread's id between the two, so the late thread pauses there.
+    paused, resume = threading.Event(), threading.Event()
+    found: list[Page] = []
+    late = threading.Thread(target=lambda: found.append(cache["page"]))
+    waits = cache._waits  # pyright: ignore[reportPrivateUsage] -- to pause the late thread
+    get_ident = waits.get_ident
+
+    def pausing_get_ident() -> int:
+        if threading.current_thread() is late and not paused.is_set():
+            paused.set()
+            resume.wait(60)
+        return get_ident()
+
+    monkeypatch.setattr(waits, "get_ident", pausing_get_ident)
+    late.start()
+    try:
+        assert paused.wait(60), "the late thread never missed"
+        page = cache["page"]
+        assert counters(cache) == (0, 1)  # the lookup that created it missed
+    finally:
+        resume.set()
+        late.join()
+    assert found == [page]
+    assert creator.calls == ["page"]
+    assert counters(cache) == (1, 1)
+
+
+def discard_page(cache: intern.WeakCache[str, Page]) -> None:
+    cache.discard("page")
+
+
+def clear_cache(cache: intern.WeakCache[str, Page]) -> None:
+    cache.clear()
+
+
+@pytest.mark.parametrize("forget", [discard_page, clear_cache], ids=["discard", "clear"])
+def test_a_create_running_for_a_forgotten_key_answers_its_callers_but_is_not_cached(
+    gate: threading.Event, forget: Callable[[intern.WeakCache[str, Page]], None]
+) -> None:
+    calls: list[str] = []
+
+    def create(key: str) -> Page:
+        calls.append(key)
+        if len(calls) == 1:
+            gate.wait(60)
+        return Page(key)
+
+    cache = intern.WeakCache(create)
+
+    def forget_then_open() -> None:
+        wait_until(lambda: misses(cache) == 2, "the creator and a waiter missed")
+        forget(cache)
+        gate.set()
+
+    opener = threading.Thread(target=forget_then_open)
+    opener.start()
+    outcomes = call_in_threads(2, lambda _: cache["page"])
+    opener.join()
+    first = outcomes[0]
+    assert isinstance(first, Page)
+    assert outcomes[1] is first  # the thread that ran create and the one waiting
+    assert calls == ["page"]
+    assert "page" not in cache  # although the value lives
+    assert len(cache) == 0
+    again = cache["page"]
+    assert again is not first
+    assert calls == ["page", "page"]
+    assert cache["page"] is again
+
+
+def test_a_failing_create_for_a_discarded_key_leaves_the_newer_create_in_place() -> None:
+    old_may_fail, new_may_return = threading.Event(), threading.Event()
+    error = LookupError("the old source is gone")
+    calls: list[str] = []
+
+    def create(key: str) -> Page:
+        calls.append(key)
+        if len(calls) == 1:
+            old_may_fail.wait(60)
+            raise error
+        new_may_return.wait(60)
+        return Page(key)
+
+    cache = intern.WeakCache(create)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        try:
+            old_creator = pool.submit(lambda: cache["page"])
+            wait_until(lambda: misses(cache) == 1, "the old create started")
+            old_waiter = pool.submit(lambda: cache["page"])
+            wait_until(lambda: misses(cache) == 2, "a lookup waits for the old create")
+            cache.discard("page")
+            new_creator = pool.submit(lambda: cache["page"])
+            wait_until(lambda: len(calls) == 2, "the new create started")
+            old_may_fail.set()
+            assert old_creator.exception(60) is error
+            copied = old_waiter.exception(60)
+            assert isinstance(copied, LookupError)
+            assert copied.__cause__ is error
+            late = pool.submit(lambda: cache["page"])
+            wait_until(lambda: misses(cache) == 4, "a late lookup missed")
+            new_may_return.set()
+            page = new_creator.result(60)
+            assert late.result(60) is page  # it waited for the new create
+        finally:
+            old_may_fail.set()
+            new_may_return.set()
+    assert calls == ["page", "page"]
+    assert cache.get("page") is page
+
+
+class PageError(Exception):
+    """An exception given an attribute after it is made."""
+
+    status: int
+
+
+class PageMissingError(Exception):
+    """Made from two arguments, but copied (and pickled) through its own ``__reduce__``."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = path, reason
+
+    def __reduce__(self) -> tuple[type[PageMissingError], tuple[str, str]]:
+        return PageMissingError, (self.path, self.reason)
+
+
+def with_attribute() -> Exception:
+    error = PageError("no such page")
+    error.status = 404
+    return error
+
+
+def with_notes() -> Exception:
     error = LookupError("no such page")
-    missed = miss_together(gate, first_call_raises=error)
-    assert all(outcome is error for outcome in missed.outcomes)
-    assert missed.calls == ["page"]
-    assert len(missed.cache) == 0
-    assert missed.cache["page"].key == "page"  # the next lookup tries again
-    assert missed.calls == ["page", "page"]
+    error.add_note("while loading the home page")
+    return error
 
 
-def test_waiters_tracebacks_do_not_grow_with_the_number_of_waiters(
+class AttributesRaiseError(Exception):
+    """Raises RuntimeError, not AttributeError, for any attribute it lacks."""
+
+    def __getattr__(self, name: str) -> object:
+        raise RuntimeError(f"no {name}")
+
+
+class CopiesWithTracebackError(Exception):
+    """Its ``__copy__`` keeps the original's traceback."""
+
+    def __copy__(self) -> CopiesWithTracebackError:
+        return type(self)(*self.args).with_traceback(self.__traceback__)
+
+
+COPYABLE: list[Callable[[], Exception]] = [
+    lambda: LookupError("no such page"),
+    with_attribute,
+    with_notes,
+    lambda: OSError(2, "No such file or directory", "page.html"),
+    lambda: PageMissingError("page.html", "gone"),
+    lambda: ExceptionGroup("pages failed", [LookupError("a"), ValueError("b")]),
+    lambda: AttributesRaiseError("no such page"),
+    lambda: CopiesWithTracebackError("no such page"),
+]
+COPYABLE_IDS = [
+    "plain",
+    "attribute",
+    "notes",
+    "oserror",
+    "own-reduce",
+    "group",
+    "getattr-raises",
+    "copy-keeps-traceback",
+]
+
+
+class TwoArgumentsError(Exception):
+    """Its ``__init__`` takes two arguments while its args hold one message: no copy."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+
+
+class CopyRaisesError(Exception):
+    def __copy__(self) -> CopyRaisesError:
+        raise RuntimeError("no copies")
+
+
+class ReduceRaisesError(Exception):
+    def __reduce__(self) -> str:
+        raise TypeError("no reduction")
+
+
+class CopiesAsAnotherTypeError(Exception):
+    def __copy__(self) -> Exception:
+        return LookupError(*self.args)
+
+
+class CopiesAsItselfError(Exception):
+    def __copy__(self) -> CopiesAsItselfError:
+        return self
+
+
+class CopiesAsTextError(Exception):
+    def __copy__(self) -> str:
+        return "a copy"
+
+
+class SlottedError(Exception):
+    """Holds an attribute in a slot, which copy.copy would leave out of the copy."""
+
+    __slots__ = ("status",)
+    status: int
+
+
+def slotted() -> Exception:
+    error = SlottedError("no such page")
+    error.status = 404
+    return error
+
+
+UNCOPYABLE: list[Callable[[], Exception]] = [
+    lambda: TwoArgumentsError("page.html", "gone"),
+    lambda: CopyRaisesError("no such page"),
+    lambda: ReduceRaisesError("no such page"),
+    lambda: CopiesAsAnotherTypeError("no such page"),
+    lambda: CopiesAsItselfError("no such page"),
+    lambda: CopiesAsTextError("no such page"),
+    slotted,
+]
+UNCOPYABLE_IDS = [
+    "init-refuses",
+    "copy-raises",
+    "reduce-raises",
+    "other-type",
+    "itself",
+    "text",
+    "slots",
+]
+
+
+@dataclass
+class Caught:
+    """An exception a thread caught, and the frame of the function that caught it."""
+
+    error: BaseException
+    frame: types.FrameType
+
+
+@dataclass
+class FailedTogether:
+    """What ``THREADS`` threads missing one key at once caught, when create raised ``error``."""
+
+    error: Exception
+    caught: list[Caught]
+    calls: list[str]
+    cache: intern.WeakCache[str, Page]
+
+
+def fail_together(gate: threading.Event, error: Exception) -> FailedTogether:
+    """Have ``THREADS`` threads look up one key whose first create raises ``error``.
+
+    The first call of create waits until every thread has missed, and so waits for
+    it; later calls return a new Page.
+    """
+    calls: list[str] = []
+
+    def create(key: str) -> Page:
+        calls.append(key)
+        gate.wait(60)
+        if len(calls) == 1:
+            raise error
+        return Page(key)
+
+    cache = intern.WeakCache(create)
+
+    def look_up(_: int) -> Caught:
+        frame = inspect.currentframe()
+        assert frame is not None
+        try:
+            cache["page"]
+        except Exception as caught:  # noqa: BLE001 -- the test judges what was caught
+            return Caught(caught, frame)
+        raise AssertionError("create did not fail")
+
+    opener = open_when(gate, lambda: misses(cache) == THREADS, "all threads missed")
+    outcomes = call_in_threads(THREADS, look_up)
+    opener.join()
+    caught = [outcome for outcome in outcomes if isinstance(outcome, Caught)]
+    assert len(caught) == THREADS, outcomes
+    return FailedTogether(error, caught, calls, cache)
+
+
+def functions_in(error: BaseException) -> list[str]:
+    return [frame.f_code.co_name for frame, _ in traceback.walk_tb(error.__traceback__)]
+
+
+@pytest.mark.parametrize("make_error", COPYABLE, ids=COPYABLE_IDS)
+def test_each_waiter_raises_its_own_copy_of_the_exception_chained_to_the_original(
+    gate: threading.Event, make_error: Callable[[], Exception]
+) -> None:
+    error = make_error()
+    failed = fail_together(gate, error)
+    creators = [caught for caught in failed.caught if caught.error is error]
+    waiters = [caught.error for caught in failed.caught if caught.error is not error]
+    assert len(creators) == 1  # the thread that ran create raises what it raised
+    assert error.__cause__ is None
+    assert "create" in functions_in(error)
+    for own in waiters:
+        assert type(own) is type(error)
+        assert own.__cause__ is error
+        assert own.args == error.args
+        assert str(own) == str(error)
+        assert vars(own) == vars(error)
+        assert "create" not in functions_in(own)  # create ran in another thread
+    # Each traceback is its thread's own: it starts in the frame that caught it.
+    for caught in failed.caught:
+        assert caught.error.__traceback__ is not None
+        assert caught.error.__traceback__.tb_frame is caught.frame
+    assert len({id(caught.error) for caught in failed.caught}) == THREADS
+    assert len({id(caught.error.__traceback__) for caught in failed.caught}) == THREADS
+    if "__notes__" in vars(error):  # a note one caller adds reaches no other
+        assert len({id(caught.error.__notes__) for caught in failed.caught}) == THREADS
+    assert failed.calls == ["page"]
+
+
+@pytest.mark.parametrize("make_error", UNCOPYABLE, ids=UNCOPYABLE_IDS)
+def test_an_exception_that_cannot_be_copied_reaches_every_waiter_as_the_original(
+    gate: threading.Event, make_error: Callable[[], Exception]
+) -> None:
+    error = make_error()
+    failed = fail_together(gate, error)
+    assert all(caught.error is error for caught in failed.caught)
+    assert error.__cause__ is None
+    assert failed.calls == ["page"]
+
+
+def test_a_failed_create_counts_one_miss_per_caller_and_caches_nothing(
+    gate: threading.Event,
+) -> None:
+    failed = fail_together(gate, LookupError("no such page"))
+    assert counters(failed.cache) == (0, THREADS)
+    assert len(failed.cache) == 0
+    assert "page" not in failed.cache
+    assert failed.cache["page"].key == "page"  # the next lookup tries again
+    assert failed.calls == ["page", "page"]
+    assert counters(failed.cache) == (0, THREADS + 1)
+
+
+def test_waiters_sharing_an_uncopyable_exception_get_tracebacks_that_do_not_grow(
     gate: threading.Event,
 ) -> None:
     # Every waiter raises the one exception create raised: each raise must start
@@ -469,14 +862,14 @@ def test_waiters_tracebacks_do_not_grow_with_the_number_of_waiters(
     def create(key: str) -> Page:
         calls.append(key)
         gate.wait(60)
-        raise LookupError("no such page")
+        raise TwoArgumentsError(key, "no such page")
 
     cache = intern.WeakCache(create)
 
     def look_up(_: int) -> int:
         try:
             cache["page"]
-        except LookupError as error:
+        except TwoArgumentsError as error:
             return len(traceback.extract_tb(error.__traceback__))
         raise AssertionError("create did not fail")
 
@@ -497,16 +890,23 @@ class Interrupted(BaseException):
     """Like KeyboardInterrupt: not an Exception, so it is not shared with waiters."""
 
 
+@pytest.mark.parametrize(
+    "make_interruption",
+    [Interrupted, lambda: BaseExceptionGroup("interrupted", [Interrupted()])],
+    ids=["base-exception", "base-exception-group"],
+)
 def test_create_interrupted_by_a_base_exception_lets_the_waiters_try_again(
-    gate: threading.Event,
+    gate: threading.Event, make_interruption: Callable[[], BaseException]
 ) -> None:
-    missed = miss_together(gate, first_call_raises=Interrupted())
-    interrupted = [outcome for outcome in missed.outcomes if isinstance(outcome, Interrupted)]
+    interruption = make_interruption()
+    missed = miss_together(gate, first_call_raises=interruption)
+    interrupted = [outcome for outcome in missed.outcomes if outcome is interruption]
     pages = [outcome for outcome in missed.outcomes if isinstance(outcome, Page)]
     assert len(interrupted) == 1
     assert len(pages) == THREADS - 1
     assert all(page is pages[0] for page in pages)
     assert missed.calls == ["page", "page"]
+    assert counters(missed.cache) == (0, THREADS)  # a caller that tried again counts once
 
 
 def test_creates_waiting_for_each_other_across_threads_raise_runtime_error() -> None:

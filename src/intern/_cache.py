@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import _thread
 import _weakref
+import copy
 import functools
 import os
 import threading
@@ -47,6 +48,7 @@ from typing import (
     ParamSpec,
     Self,
     TypeVar,
+    cast,
     final,
     overload,
 )
@@ -69,18 +71,20 @@ _remove_dead_weakref: Callable[[dict[Any, Any], object], None] = getattr(  # noq
 class _Attempt(Generic[V]):
     """A ``create`` in progress for one key, and its outcome once finished.
 
-    The outcome is a value; or an exception, an ``Exception`` that every caller of
-    the attempt gets; or neither, when ``create`` was interrupted by a
-    ``KeyboardInterrupt`` or the like, or its thread vanished in a fork, and the
-    waiters try again. ``lock`` is held from the start until the outcome is known.
-    ``traceback`` is the exception's as ``create`` left it: each waiter raises the
-    exception from there, so that its traceback does not pile up every earlier
-    waiter's frames, as raising the one exception object again and again would.
+    The outcome is a value; or an exception, an ``Exception`` that the thread that
+    ran ``create`` raises as it is and each waiter as its own copy (``copy_error``);
+    or neither, when ``create`` was interrupted by a ``KeyboardInterrupt`` or the
+    like, or its thread vanished in a fork, and the waiters try again. ``lock`` is
+    held from the start until the outcome is known. ``traceback`` is the exception's
+    as ``create`` left it: a waiter that gets no copy raises the original from
+    there, so that its traceback does not pile up every earlier waiter's frames, as
+    raising the one exception object again and again would.
     """
 
     __slots__ = ("error", "finished", "key", "lock", "owner", "traceback", "value")
 
     _allocate_lock = staticmethod(_thread.allocate_lock)  # bound here, not a global
+    _copy = staticmethod(copy.copy)
 
     def __init__(self, key: Hashable, owner: int) -> None:
         self.key = key
@@ -105,6 +109,30 @@ class _Attempt(Generic[V]):
     def wait(self) -> None:
         self.lock.acquire()
         self.lock.release()
+
+    def copy_error(self, error: Exception) -> Exception | None:
+        """Return a waiter's own shallow copy of ``error``, or None if none can be made.
+
+        The copy is what ``copy.copy`` makes (for most exceptions the class called
+        with the original's ``args``, given the original's attributes), with a
+        ``__notes__`` list of its own and no traceback yet. There is none when
+        making it raises an ``Exception`` or gives the original itself or an object
+        of another type, nor for a class with ``__slots__``, whose values
+        ``copy.copy`` (as pickle) would leave out.
+        """
+        try:
+            if any(vars(cls).get("__slots__") for cls in type(error).__mro__):
+                return None
+            own = self._copy(error)
+            if own is error or type(own) is not type(error):
+                return None
+            notes = vars(own).get("__notes__")
+            if isinstance(notes, list):  # shared by the shallow copy: add_note would leak
+                own.__notes__ = list(cast("list[str]", notes))
+            own.__traceback__ = None  # a __copy__ may have kept the original's
+        except Exception:  # noqa: BLE001 -- user code refused to copy: the caller shares the original
+            return None
+        return own
 
     def abandon_after_fork(self) -> None:
         self.finished = True
@@ -197,9 +225,18 @@ class WeakCache(Generic[K, V]):
       ``create`` and all get its value; misses on different keys create in
       parallel, as no lock is held while ``create`` runs.
     - An exception raised by ``create`` reaches every caller waiting for that call,
-      and nothing is cached; the next ``cache[key]`` calls ``create`` again. (A
-      ``KeyboardInterrupt`` or ``SystemExit`` reaches only the thread that ran
-      ``create``; the waiting ones try again.)
+      and nothing is cached; the next ``cache[key]`` calls ``create`` again. The
+      thread that ran ``create`` raises the exception itself; each waiting thread
+      raises its own shallow copy, made as it wakes (``copy.copy``: the same type,
+      args and attributes, and a ``__notes__`` list of its own), with its own
+      traceback and the original as its ``__cause__``. An exception that cannot be
+      copied so (copying raises an ``Exception``, as when its ``__init__`` refuses
+      its own ``args``, or gives the original itself or an object of another
+      type), or whose class has ``__slots__``, is raised as the original object by
+      every caller, which then share its ``__traceback__``.
+      (A ``KeyboardInterrupt``, ``SystemExit`` or other exception that is not an
+      ``Exception`` reaches only the thread that ran ``create``; the waiting ones
+      try again.)
     - A ``create(key)`` that asks the cache for ``key`` itself, directly or through
       other keys' creates and other threads, raises ``RuntimeError`` instead of
       waiting forever.
@@ -342,8 +379,15 @@ class WeakCache(Generic[K, V]):
                         attempt.finish(None, error)
                 raise
             self._waits.wait(attempt, me)
-            if attempt.error is not None:
-                raise attempt.error.with_traceback(attempt.traceback)
+            original = attempt.error
+            if original is not None:
+                own = attempt.copy_error(original)
+                if own is None:
+                    raise original.with_traceback(attempt.traceback)
+                try:
+                    raise own from original
+                finally:
+                    del own  # or its traceback would hold this frame, which holds it
             if attempt.value is not None:  # None is not weakly referenceable: never a value
                 return attempt.value
             # create was interrupted in its own thread: try again, maybe as the creator
