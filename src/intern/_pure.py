@@ -86,8 +86,8 @@ stored while the previous round compared: by the value's own ``__eq__``, a
 ``__del__`` it set off, or another thread.
 """
 
-_LOG_MIN = 1024
-"""Entries the logs of a busy table may hold before they are started afresh."""
+_STAMPS = 64
+"""Stamps per table: hashes share a stamp when equal modulo this (a power of two)."""
 
 
 @final
@@ -271,18 +271,22 @@ _NO_REF: Callable[[], None] = cast("Callable[[], None]", weakref.ref(set[object]
 
 @final
 class _Table:
-    """The handles of one exact type of value: lookups that miss, insertion, removal."""
+    """The handles of one exact type of value: lookups that miss, insertion, removal.
+
+    A bucket is the one reference of its hash, or a list of them once two
+    values share the hash.
+    """
 
     __slots__ = (
-        "active",
         "buckets",
-        "epoch",
-        "log",
+        "cls",
+        "mixed",
         "plain",
-        "plain_log",
+        "plain_stamps",
         "remove_entry",
         "remove_plain",
         "serial",
+        "stamps",
         "tables",
     )
 
@@ -295,21 +299,21 @@ class _Table:
     _new_ref = _Ref
     _not_plain = _NOT_PLAIN
     _max_rounds = _MAX_ROUNDS
-    _log_min = _LOG_MIN
+    _stamp_mask = _STAMPS - 1
 
-    def __init__(self, tables: _Tables) -> None:
+    def __init__(self, tables: _Tables, cls: type, mixed: bool) -> None:
         self.tables = tables
+        self.cls = cls
+        self.mixed = mixed  # values of the type may be plain or not: tuples, frozensets
         self.plain: dict[Any, _Ref] = {}
-        self.buckets: dict[int, list[_Ref]] = {}
-        # The logs say, by hash, the serial of the last value stored in the
-        # bucket (log) or in plain (plain_log). They serve the insertions in
-        # flight (active), are emptied when there are none, and are started
-        # afresh, with a new epoch, when they grow large meanwhile.
-        self.log: dict[int, int] = {}
-        self.plain_log: dict[int, int] = {}
+        self.buckets: dict[int, _Ref | list[_Ref]] = {}
+        # What an insertion checks in its window: by hash (modulo _STAMPS), the
+        # serial of the last value stored in buckets (stamps) or, in a mixed
+        # table, in plain (plain_stamps). Unrelated hashes sharing a stamp cost
+        # at most a round with nothing to compare.
+        self.stamps = [0] * _STAMPS
+        self.plain_stamps = [0] * _STAMPS
         self.serial = 0  # values stored so far
-        self.epoch = 0
-        self.active = 0
         self.remove_plain = self._remove_plain
         self.remove_entry = self._remove_entry
 
@@ -320,13 +324,21 @@ class _Table:
         plain. May run user code; a miss here is decided again by ``find``.
         """
         bucket = self.buckets.get(hash(value))
-        if bucket is not None:
-            for ref in tuple(bucket):  # a copy: __eq__ may change the bucket
-                handle = ref()
-                if handle is not None:
-                    stored = handle._value  # pyright: ignore[reportPrivateUsage] -- the module's own handle
-                    if stored is value or stored == value:
-                        return ref
+        if bucket is None:
+            return self._no_ref
+        if not isinstance(bucket, list):  # the one reference of its hash
+            handle = bucket()
+            if handle is not None:
+                stored = handle._value  # pyright: ignore[reportPrivateUsage] -- the module's own handle
+                if stored is value or stored == value:
+                    return bucket
+            return self._no_ref
+        for ref in tuple(bucket):  # a copy: __eq__ may change the bucket
+            handle = ref()
+            if handle is not None:
+                stored = handle._value  # pyright: ignore[reportPrivateUsage] -- the module's own handle
+                if stored is value or stored == value:
+                    return ref
         return self._no_ref
 
     def find(
@@ -334,7 +346,7 @@ class _Table:
     ) -> Handle[Any] | None:
         """Return the live handle of a value equal to ``value``, or None.
 
-        Compares ``value`` once with each candidate in the bucket that is not in
+        Compares ``value`` once with each candidate in its bucket that is not in
         ``compared`` (and adds the unequal ones); for a value that is not plain,
         looks in ``plain`` too if ``plain_too``. May run user code.
         """
@@ -355,27 +367,59 @@ class _Table:
                     return handle
                 self.tables.drop_dead(plain, ref.key, ref)
         bucket = self.buckets.get(value_hash)
-        if bucket:
-            for ref in tuple(bucket):
-                if ref in compared:
-                    continue
-                handle = ref()
-                if handle is None:
-                    continue  # dying: its callback removes it
-                stored = handle._value  # pyright: ignore[reportPrivateUsage] -- the module's own handle
-                if stored is value or stored == value:
-                    return handle
-                compared.add(ref)
+        if bucket is None:
+            return None
+        for ref in tuple(bucket) if isinstance(bucket, list) else (bucket,):
+            if ref in compared:
+                continue
+            handle = ref()
+            if handle is None:
+                continue  # dying: its callback removes it
+            stored = handle._value  # pyright: ignore[reportPrivateUsage] -- the module's own handle
+            if stored is value or stored == value:
+                return handle
+            compared.add(ref)
         return None
 
-    def make(self, value: object, value_hash: int, key: object) -> Handle[Any]:
+    def make_scalar(self, value: object) -> Handle[Any] | None:
+        """``make`` for a table of a scalar type (``str``, ``int``...), whose values are their keys.
+
+        Such values compare in C, so the window alone decides: nothing is
+        compared with user code, and no stamp is needed.
+        """
+        tables = self.tables
+        lock, plain, cls = tables.lock, self.plain, self.cls
+        handle: Handle[Any] = self._new_object(self._handle_type)
+        self._store_value(handle, value)
+        ref = self._new_ref(handle, self.remove_plain)
+        ref.key, ref.stored = value, False
+        while True:  # ends: a dead reference found is taken out, and nothing else can hide
+            found = plain.get(value)
+            if found is not None:
+                other = found()
+                if other is not None:
+                    return other
+                tables.drop_dead(plain, value, found)
+            with lock:  # the window: no calls or allocations until the final store
+                registered = cls in tables.tables and tables.tables[cls] is self
+                if registered and value not in plain:
+                    tables.created += 1
+                    ref.stored = True
+                    plain[value] = ref
+            if not registered:
+                return None
+            if ref.stored:
+                return handle
+
+    def make(self, value: object, value_hash: int, key: object) -> Handle[Any] | None:
         """Return the live handle of a value equal to ``value``, or store a new one.
 
-        ``key`` is the plain key of ``value``, or ``_NOT_PLAIN``. The caller has
-        registered as active (``_Tables.enter``).
+        ``key`` is the plain key of ``value``, or ``_NOT_PLAIN``. Returns None if
+        the table was pruned meanwhile (it had no handles): try the new one.
         """
         tables = self.tables
         lock = tables.lock
+        cls = self.cls
         compared: set[_Ref] = set()
         plain_checked = -1  # serial when plain was last searched for a value not plain
         not_plain = key is self._not_plain
@@ -384,43 +428,49 @@ class _Table:
         self._store_value(handle, value)
         ref = self._new_ref(handle, self.remove_entry if not_plain else self.remove_plain)
         ref.key, ref.stored = value_hash if not_plain else key, False
-        fresh = [ref]
+        pair: list[Any] = [None, ref]  # the bucket, if another value has this hash
+        stamps, plain_stamps, buckets = self.stamps, self.plain_stamps, self.buckets
+        stamp = value_hash & self._stamp_mask
         for _ in range(self._max_rounds):
             with lock:
-                epoch, start = self.epoch, self.serial
+                start = self.serial
             found = self.find(value, value_hash, key, compared, plain_checked < 0)
             if found is not None:
                 return found
             plain_checked = start
             # The window: no calls or allocations until the final store.
-            stored = False
             with lock:
-                log, plain_log, buckets = self.log, self.plain_log, self.buckets
-                if self.epoch != epoch:
-                    plain_checked = -1  # the logs were started afresh: look everywhere
+                registered = cls in tables.tables and tables.tables[cls] is self
+                if not registered:
+                    pass
                 elif not_plain:
-                    if not (value_hash in log and log[value_hash] > start) and not (
-                        value_hash in plain_log and plain_log[value_hash] > start
-                    ):
+                    if stamps[stamp] <= start and plain_stamps[stamp] <= start:
                         serial = self.serial = self.serial + 1
-                        log[value_hash] = serial
+                        stamps[stamp] = serial
                         tables.created += 1
-                        ref.stored = stored = True
-                        if value_hash in buckets:
-                            buckets[value_hash].append(ref)  # the final call
+                        ref.stored = True
+                        if value_hash not in buckets:
+                            buckets[value_hash] = ref
+                        elif buckets[value_hash].__class__ is list:
+                            # The final call. (Checkers cannot narrow on __class__, which
+                            # unlike isinstance() is no call.)
+                            buckets[value_hash].append(ref)  # type: ignore[union-attr]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
                         else:
-                            buckets[value_hash] = fresh
-                    elif value_hash in plain_log and plain_log[value_hash] > start:
+                            pair[0] = buckets[value_hash]
+                            buckets[value_hash] = pair
+                    elif plain_stamps[stamp] > start:
                         plain_checked = -1
-                elif key not in self.plain and not (value_hash in log and log[value_hash] > start):
+                elif key not in self.plain and stamps[stamp] <= start:
                     serial = self.serial = self.serial + 1
-                    plain_log[value_hash] = serial
+                    plain_stamps[stamp] = serial
                     tables.created += 1
-                    ref.stored = stored = True
+                    ref.stored = True
                     self.plain[key] = ref
-            if stored:
+            if not registered:
+                return None
+            if ref.stored:
                 return handle
-        name = type(value).__name__
+        name = cls.__name__
         raise RuntimeError(
             f"intern.make gave up on a {name!r} value after {self._max_rounds} rounds of"
             f" comparisons: each round, other {name!r} values of the same hash were"
@@ -430,7 +480,8 @@ class _Table:
 
     def _remove_plain(self, ref: _Ref) -> None:
         tables = self.tables
-        tables.awaiting.pop(id(ref), None)
+        if tables.awaiting:
+            tables.awaiting.pop(id(ref), None)
         if ref.stored:
             with tables.count_lock:
                 tables.reclaimed += 1
@@ -445,25 +496,20 @@ class _Table:
         value_hash: int = ref.key
         buckets = self.buckets
         bucket = buckets.get(value_hash)
-        if bucket is None:
-            return
-        if ref in bucket:  # by identity, in C
-            bucket.remove(ref)
-        if not bucket:
-            with tables.lock:  # a window: the bucket must still be the empty one
-                if not bucket and value_hash in buckets and buckets[value_hash] is bucket:
+        if bucket is not None and not isinstance(bucket, list):
+            with tables.lock:  # a window: the bucket may become a list meanwhile
+                if value_hash in buckets and buckets[value_hash] is ref:
                     del buckets[value_hash]
-
-    def restart_logs(self) -> None:
-        """Start the logs afresh if they grew large while insertions were in flight."""
-        limit = max(self._log_min, 2 * (len(self.plain) + len(self.buckets)))
-        if len(self.log) + len(self.plain_log) <= limit:
+            bucket = buckets.get(value_hash)
+        if not isinstance(bucket, list):
             return
-        log: dict[int, int] = {}
-        plain_log: dict[int, int] = {}
-        with self.tables.lock:  # a window
-            self.log, self.plain_log = log, plain_log
-            self.epoch += 1
+        refs = bucket
+        if ref in refs:  # by identity, in C; only this callback removes it
+            refs.remove(ref)
+        if not refs:
+            with tables.lock:  # a window: the bucket must still be the empty one
+                if not refs and value_hash in buckets and buckets[value_hash] is refs:
+                    del buckets[value_hash]
 
 
 @final
@@ -496,6 +542,7 @@ class _Tables:
     _remove_dead = staticmethod(remove_dead_weakref)
     _prune_min = _PRUNE_MIN
     _scalar_types = frozenset({str, bytes, int, float, complex, bool, type(None)})
+    _tuple_like = (tuple, frozenset)
 
     def __init__(self) -> None:
         self.tables: dict[type, _Table] = {}
@@ -537,19 +584,32 @@ class _Tables:
 
     def make_slowly(self, value: object, cls: type) -> Handle[Any]:
         """Find or make the handle of ``value``, which the hit path did not find."""
+        handle: Handle[Any] | None
+        table: _Table | None
+        if type(cls) is type and cls in self._scalar_types:  # the common case, hashed in C
+            while True:  # again if the table was pruned meanwhile
+                table = self.tables.get(cls)
+                if table is None:
+                    table = self.add_table(cls)
+                handle = table.make_scalar(value)
+                if handle is not None:
+                    return handle
         # Before any lookup by type, which would run such a metaclass's code.
         self._check_metaclass(cls)
         key, value_hash = self.key_and_hash(value)
         table = self.tables.get(cls)
-        if table is not None:  # a hit the hit path cannot see, such as a tuple not plain
-            found = table.find(value, value_hash, key, set(), plain_too=True)
-            if found is not None:
-                return found
-        table = self.enter(cls)
-        try:
-            return table.make(value, value_hash, key)
-        finally:
-            self.leave(table)
+        if table is not None and table.mixed and key is self._not_plain:
+            # The hit path looked in plain only; a lookup takes no lock.
+            handle = table.find(value, value_hash, key, set(), plain_too=False)
+            if handle is not None:
+                return handle
+        while True:  # again if the table was pruned meanwhile
+            if table is None:
+                table = self.add_table(cls)
+            handle = table.make(value, value_hash, key)
+            if handle is not None:
+                return handle
+            table = self.tables.get(cls)
 
     def get_slowly(self, value: object, cls: type) -> Handle[Any] | None:
         """Find the handle of ``value``, which the hit path did not find, or return None."""
@@ -559,40 +619,13 @@ class _Tables:
         table = self.tables.get(cls)
         return None if table is None else table.find(value, value_hash, key, set(), plain_too=True)
 
-    def enter(self, cls: type) -> _Table:
-        """Return the table of ``cls``, registered as used by one more insertion."""
-        tables = self.tables
-        while True:
-            table = tables.get(cls)
-            if table is None:
-                table = self.add_table(cls)
-            with self.lock:  # a window
-                table.active += 1
-                registered = cls in tables and tables[cls] is table
-            if registered:  # else pruned meanwhile
-                return table
-            self.leave(table)
-
-    def leave(self, table: _Table) -> None:
-        """Unregister an insertion from ``table``; empty its logs if it was the last."""
-        with self.lock:  # a window
-            table.active -= 1
-            idle = table.active == 0
-            if idle:
-                table.log.clear()  # the final call
-        if idle:
-            with self.lock:
-                if not table.active:
-                    table.plain_log.clear()
-        else:
-            table.restart_logs()
-
     def add_table(self, cls: type) -> _Table:
         """Create the table of ``cls`` (unless another thread just did), pruning empty ones."""
         if len(self.tables) >= self.prune_at:
             self.prune()
-        table = self._new_table(self)
-        lookup: Any = table.plain if self._may_be_plain(cls) else table
+        mixed = issubclass(cls, self._tuple_like)
+        table = self._new_table(self, cls, mixed)
+        lookup: Any = table.plain if mixed or cls in self._scalar_types else table
         with self.lock:  # a window
             if cls in self.tables:
                 return self.tables[cls]
@@ -600,33 +633,23 @@ class _Tables:
             self.lookups[cls] = lookup
         return table
 
-    def _may_be_plain(self, cls: type) -> bool:
-        return cls in self._scalar_types or issubclass(cls, tuple | frozenset)
-
     def prune(self) -> None:
-        """Drop the tables of types that have no handles left: types come and go."""
+        """Drop the tables of types that have no handles left: types come and go.
+
+        An insertion into a table pruned meanwhile sees it in its window, and
+        goes on in a new table.
+        """
         tables, lookups = self.tables, self.lookups
         for cls, table in list(tables.items()):
             with self.lock:  # a window for each
-                if (
-                    not table.active
-                    and not table.plain
-                    and not table.buckets
-                    and cls in tables
-                    and tables[cls] is table
-                ):
+                if not table.plain and not table.buckets and cls in tables and tables[cls] is table:
                     del tables[cls], lookups[cls]
         self.prune_at = max(self._prune_min, 2 * len(tables))
 
     def reset_after_fork(self) -> None:
-        # The child has only the forking thread: locks other threads held stay
-        # held, and their insertions never finish. New epochs make any insertion
-        # of the forking thread still in flight look again.
+        # The child has only the forking thread: locks other threads held stay held.
         self.lock = threading.RLock()
         self.count_lock = threading.RLock()
-        for table in self.tables.values():
-            table.active = 0
-            table.epoch += 1
 
 
 def _bind_lookups(
