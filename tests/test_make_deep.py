@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import gc
 import sys
+import time
 import tracemalloc
 import weakref
-from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, NamedTuple, Self
 
 import pytest
 
@@ -223,6 +224,323 @@ def test_a_rebuilt_frozenset_subclass_keeps_its_attributes(deep: Deep) -> None:
     assert type(handle.value) is Labelled
     assert next(iter(handle.value)) is keep.value  # rebuilt from the canonical part
     assert handle.value.label == "kept"
+
+
+class Marked(frozenset[str]):
+    """A frozenset subclass whose slot takes part in its equality and hash."""
+
+    __slots__ = ("tag",)
+    tag: str
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Marked) and super().__eq__(other) and self.tag == other.tag
+
+    def __hash__(self) -> int:
+        return hash((frozenset(self), self.tag))
+
+
+def marked(member: str, tag: str) -> Marked:
+    value = Marked({member})
+    value.tag = tag
+    return value
+
+
+def test_a_rebuilt_frozenset_subclass_keeps_the_slot_its_equality_reads(deep: Deep) -> None:
+    keep = deep(fresh("member"))
+    value = marked(fresh("member"), fresh("tag"))
+    handle = deep(value)
+    assert handle.value == value
+    assert type(handle.value) is Marked
+    assert handle.value.tag == "tag"
+    assert next(iter(handle.value)) is keep.value  # rebuilt from the canonical part
+    assert deep((value, fresh("next to it"))).value[0] is handle.value
+
+
+class Annotated(frozenset[str]):
+    """A frozenset subclass with both slots and a ``__dict__``."""
+
+    __slots__ = ("__dict__", "tag")
+    tag: str
+    note: str
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Annotated)
+            and super().__eq__(other)
+            and (self.tag, self.note) == (other.tag, other.note)
+        )
+
+    def __hash__(self) -> int:
+        return hash((frozenset(self), self.tag, self.note))
+
+
+def test_a_rebuilt_subclass_keeps_both_its_slots_and_its_dict(deep: Deep) -> None:
+    keep = deep(fresh("member"))
+    value = Annotated({fresh("member")})
+    value.tag, value.note = "slot", "dict"
+    handle = deep(value)
+    assert handle.value == value
+    assert next(iter(handle.value)) is keep.value
+    assert (handle.value.tag, handle.value.note) == ("slot", "dict")
+    assert vars(handle.value) == {"note": "dict"}
+
+
+class _Sealed(frozenset[str]):
+    """Private slots, stored under mangled names (``_Sealed__seal``)."""
+
+    __slots__ = ("__seal",)
+
+    def seal(self, mark: str) -> None:
+        self.__seal = mark
+
+    def mark(self) -> str:
+        return self.__seal
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Sealed) and (set(self), self.mark()) == (set(other), other.mark())
+
+    def __hash__(self) -> int:
+        return hash((frozenset(self), self.mark()))
+
+
+class Resealed(_Sealed):
+    """A second private slot of the same name, stored apart (``_Resealed__seal``)."""
+
+    __slots__ = ("__seal",)
+
+    def reseal(self, mark: str) -> None:
+        self.__seal = mark
+
+    def remark(self) -> str:
+        return self.__seal
+
+
+def test_private_slots_are_kept_under_their_mangled_names(deep: Deep) -> None:
+    keep = deep(fresh("member"))
+    value = Resealed({fresh("member")})
+    value.seal("outer")
+    value.reseal("inner")
+    handle = deep(value)
+    assert handle.value == value
+    assert next(iter(handle.value)) is keep.value
+    assert (handle.value.mark(), handle.value.remark()) == ("outer", "inner")
+
+
+def test_an_unset_slot_stays_unset_and_the_set_ones_are_kept(deep: Deep) -> None:
+    class Partly(frozenset[str]):
+        __slots__ = ("never", "tag")
+        never: str
+        tag: str
+
+    keep = deep(fresh("member"))
+    value = Partly({fresh("member")})
+    value.tag = "set"
+    handle = deep(value)
+    assert next(iter(handle.value)) is keep.value
+    assert handle.value.tag == "set"
+    assert not hasattr(handle.value, "never")
+
+
+class NonEmpty(frozenset[str]):
+    """A frozenset subclass whose ``__new__`` validates."""
+
+    def __new__(cls, members: frozenset[str]) -> Self:
+        if not members:
+            raise ValueError("NonEmpty needs a member")
+        return super().__new__(cls, members)
+
+
+class Checked(tuple[str, ...]):
+    """A tuple subclass whose ``__init__`` validates."""
+
+    def __init__(self, items: Iterable[str] = (), /) -> None:
+        if not self:
+            raise ValueError("Checked needs an item")
+
+
+def test_a_subclass_that_runs_code_when_made_is_interned_whole(deep: Deep) -> None:
+    keep = deep(fresh("member"))
+    for value in [NonEmpty(frozenset({fresh("member")})), Checked((fresh("member"),))]:
+        handle = deep(value)
+        assert handle.value is value  # a rebuild would have bypassed its __new__ or __init__
+        assert next(iter(handle.value)) is not keep.value
+        assert deep((value,)).value[0] is value
+
+
+def test_a_struct_sequence_is_interned_whole(deep: Deep) -> None:
+    keep = deep(int("2024"))
+    value = time.struct_time((int("2024"), 1, 2, 3, 4, 5, 6, 2, 0))
+    handle = deep(value)  # tuple.__new__ cannot make one: its own __new__ keeps extra fields
+    assert handle.value is value
+    assert handle.value.tm_year is not keep.value
+
+
+class Pair(NamedTuple):
+    left: str
+    right: str
+
+
+class Described(Pair):
+    """A named tuple subclass adding behaviour, not state."""
+
+    __slots__ = ()
+
+    def label(self) -> str:
+        return f"{self.left}-{self.right}"
+
+
+class Sided(Pair):
+    """A named tuple subclass whose ``__new__`` validates."""
+
+    def __new__(cls, left: str, right: str) -> Self:
+        if left == right:
+            raise ValueError("Sided needs two different sides")
+        return super().__new__(cls, left, right)
+
+
+def test_named_tuples_are_rebuilt_unless_a_subclass_adds_its_own_new(deep: Deep) -> None:
+    keep = deep(fresh("left"))
+    for value in [Pair(fresh("left"), "right"), Described(fresh("left"), "right")]:
+        handle = deep(value)
+        assert type(handle.value) is type(value)
+        assert handle.value == value
+        assert handle.value.left is keep.value
+    sided = Sided(fresh("left"), "right")
+    assert deep(sided).value is sided
+    assert sided.left is not keep.value
+
+
+class Guarded(frozenset[str]):
+    """Hostile: its slot cannot be read or written the ordinary way."""
+
+    __slots__ = ("__dict__", "tag")
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in {"tag", "__dict__"}:
+            raise RuntimeError(f"no reading {name}")
+        return super().__getattribute__(name)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Guarded is read-only")
+
+    def state(self) -> tuple[object, object]:
+        """Its slot and its dict, read as stored."""
+        own = vars(Guarded)
+        return own["tag"].__get__(self), own["__dict__"].__get__(self)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Guarded) and super().__eq__(other) and self.state() == other.state()
+        )
+
+    def __hash__(self) -> int:
+        return hash((frozenset(self), self.state()[0]))
+
+
+class Shadowed(Guarded):
+    """A property over the slot's name that raises, as a slot that raises on get would."""
+
+    __slots__ = ()
+
+    @property
+    def tag(self) -> str:
+        raise RuntimeError("no reading tag")
+
+
+def test_state_is_copied_past_getattribute_setattr_and_properties(deep: Deep) -> None:
+    keep = deep(fresh("member"))
+    for cls in [Guarded, Shadowed]:
+        value = cls({fresh("member")})
+        vars(Guarded)["tag"].__set__(value, "kept")
+        vars(Guarded)["__dict__"].__get__(value)["note"] = "kept too"
+        handle = deep(value)
+        assert type(handle.value) is cls
+        assert handle.value == value
+        assert next(iter(handle.value)) is keep.value
+        assert handle.value.state() == ("kept", {"note": "kept too"})
+
+
+def test_a_class_with_a_slot_out_of_reach_is_interned_whole(deep: Deep) -> None:
+    def marked_class() -> type[Any]:
+        class Marked(frozenset[str]):
+            __slots__ = ("tag",)
+
+        return Marked
+
+    deleted, replaced, undeclared = marked_class(), marked_class(), marked_class()
+    values = [cls({fresh("member")}) for cls in [deleted, replaced, undeclared]]
+    for value in values:
+        value.tag = "set"
+    del deleted.tag  # the slot's value is out of reach now
+    replaced.tag = "a class attribute"
+    undeclared.__slots__ = iter(["tag"])  # as if declared by an iterator, used up
+    keep = deep(fresh("member"))
+    for value in values:
+        assert deep(value).value is value
+        assert next(iter(value)) is not keep.value
+
+
+def test_a_slot_named_like_a_field_holds_the_canonical_part(deep: Deep) -> None:
+    class Named:
+        __slots__ = ("name",)
+
+    @dataclasses.dataclass(frozen=True)
+    class Record(Named):
+        name: str
+        note: str = dataclasses.field(default="", compare=False)
+
+    keep = deep(fresh("name"))
+    value = Record(fresh("name"), "note")
+    handle = deep(value)
+    assert handle.value == value
+    assert handle.value.name is keep.value
+    assert vars(Named)["name"].__get__(handle.value) is keep.value
+    assert vars(handle.value) == {"note": "note"}
+
+
+def test_a_frozen_class_with_a_new_of_its_own_is_interned_whole(deep: Deep) -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Registered:
+        name: str
+
+        def __new__(cls, name: str) -> Self:
+            return super().__new__(cls)  # where a registry or a cache would go
+
+    keep = deep(fresh("name"))
+    value = Registered(fresh("name"))
+    assert deep(value).value is value
+    assert deep((value,)).value[0] is value
+    assert value.name is not keep.value
+
+
+class Extra:
+    """A base class whose slot is no field of the frozen classes below."""
+
+    __slots__ = ("extra",)
+    extra: str
+
+
+def test_frozen_classes_keep_slots_that_are_not_fields(deep: Deep) -> None:
+    attrs = pytest.importorskip("attrs")
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Record(Extra):
+        name: str
+
+    @attrs.frozen
+    class Entry(Extra):
+        name: str
+
+    keep = deep(fresh("name"))
+    classes: list[type[Any]] = [Record, Entry]
+    for cls in classes:
+        value = cls(fresh("name"))
+        object.__setattr__(value, "extra", "kept")
+        handle = deep(value)
+        assert type(handle.value) is cls
+        assert handle.value == value
+        assert handle.value.name is keep.value
+        assert handle.value.extra == "kept"  # their own copy (pickling state) drops it
 
 
 def test_make_deep_keeps_no_class_alive(impl: Implementation) -> None:
