@@ -561,11 +561,35 @@ def test_make_deep_keeps_no_class_alive(impl: Implementation) -> None:
     assert class_ref() is None
 
 
-def nested_tuples(depth: int) -> Any:
-    """A string inside ``depth`` tuples, each the only element of the next."""
-    nested: Any = "bottom"
+def nested_tuples(depth: int, bottom: object = "bottom") -> Any:
+    """``bottom`` inside ``depth`` tuples, each the only element of the next."""
+    nested: Any = bottom
     for _ in range(depth):
         nested = (nested,)
+    return nested
+
+
+@dataclasses.dataclass(frozen=True)
+class Link:
+    """One frozen level of a chain, hashed by its depth alone.
+
+    The generated hash would hash the whole chain below at every level, so
+    interning 5,000 links would take quadratic time; this one agrees with the
+    generated equality and keeps the depth tests fast.
+    """
+
+    below: object
+    depth: int
+
+    def __hash__(self) -> int:
+        return self.depth
+
+
+def chain(links: int, bottom: object = "bottom") -> Any:
+    """``bottom`` inside ``links`` frozen dataclass levels, each the only part of the next."""
+    nested: Any = bottom
+    for depth in range(links):
+        nested = Link(nested, depth)
     return nested
 
 
@@ -588,14 +612,15 @@ def raised_recursion_limit() -> Iterator[int]:
         sys.setrecursionlimit(before)
 
 
-def test_deep_nesting_takes_memory_in_proportion_to_depth(
+def test_20_000_levels_are_taken_in_memory_in_proportion_to_depth(
     c_impl: Implementation, raised_recursion_limit: int
 ) -> None:
     # On the C implementation only: the pure one's insertion walks the whole
-    # value on every level, so 20,000 levels take it a minute.
-    assert raised_recursion_limit > MAX_DEPTH
+    # value on every level, so 20,000 levels take it a minute. The cap is
+    # written out, not read from the module: the test pins the number.
+    assert raised_recursion_limit > 20_000
     interner = c_impl.Interner()
-    nested = nested_tuples(MAX_DEPTH)
+    nested = nested_tuples(20_000)
     tracemalloc.start()
     try:
         handle = make_deep_with(interner.make, nested)
@@ -603,10 +628,93 @@ def test_deep_nesting_takes_memory_in_proportion_to_depth(
     finally:
         tracemalloc.stop()
     assert handle.value is nested
-    assert len(interner) == MAX_DEPTH + 1
-    assert peak < 1_000 * MAX_DEPTH  # a few hundred bytes a level, not a path per level
+    assert len(interner) == 20_001
+    assert peak < 20_000_000  # a few hundred bytes a level, not a path per level
     del handle
     assert len(interner) == 0
+
+
+def test_20_001_levels_are_refused_however_high_the_recursion_limit(
+    deep: Deep, raised_recursion_limit: int
+) -> None:
+    assert raised_recursion_limit > 20_001
+    with pytest.raises(RecursionError, match="nested more than 20000 levels deep"):
+        deep(nested_tuples(20_001))  # refused on the way down, before any hashing
+
+
+@pytest.mark.parametrize(
+    ("links", "tuples_below", "in_a_tuple", "taken"),
+    [
+        pytest.param(5_000, 0, False, True, id="5,000 links: 20,000"),
+        pytest.param(5_001, 0, False, False, id="5,001 links: 20,004"),
+        pytest.param(5_000, 1, False, False, id="5,000 links on a tuple: 20,001"),
+        pytest.param(4_999, 4, False, True, id="4,999 links on 4 tuples: 20,000"),
+        pytest.param(4_999, 3, True, True, id="a tuple of 4,999 links on 3 tuples: 20,000"),
+        pytest.param(4_999, 4, True, False, id="a tuple of 4,999 links on 4 tuples: 20,001"),
+    ],
+)
+def test_a_frozen_class_level_counts_as_4_of_the_20_000(
+    deep: Deep,
+    raised_recursion_limit: int,
+    links: int,
+    tuples_below: int,
+    in_a_tuple: bool,
+    taken: bool,
+) -> None:
+    assert raised_recursion_limit > links + tuples_below + 1  # only the cap can refuse
+    value = chain(links, nested_tuples(tuples_below))
+    if in_a_tuple:
+        value = (value,)
+    if taken:
+        assert deep(value).value is value
+    else:
+        with pytest.raises(RecursionError, match="nested more than 20000 levels deep"):
+            deep(value)
+
+
+def test_the_limit_given_is_the_deepest_nesting_taken(interner: intern.Interner[Any]) -> None:
+    for value in [nested_tuples(100), chain(100)]:  # a link counts 1 here, 4 in the cap
+        assert make_deep_with(interner.make, value, limit=100).value is value
+    for value in [nested_tuples(101), chain(101)]:
+        with pytest.raises(RecursionError, match="nested more than 100 levels deep"):
+            make_deep_with(interner.make, value, limit=100)
+
+
+@pytest.fixture
+def recursion_limit_of_1000() -> Iterator[None]:
+    """Set the recursion limit to exactly 1,000 for one test."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(1_000)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
+
+
+@pytest.mark.usefixtures("recursion_limit_of_1000")
+def test_the_default_limit_is_the_recursion_limit(deep: Deep) -> None:
+    value = nested_tuples(1_000)
+    assert deep(value).value is value  # compared by identity: == would recurse 1,000 deep
+    with pytest.raises(RecursionError, match="nested more than 1000 levels deep"):
+        deep(nested_tuples(1_001))
+
+
+def test_siblings_do_not_add_up_to_depth(deep: Deep) -> None:
+    records = tuple(Link("leaf", index) for index in range(7_000))  # 7,000 * 4 > 20,000
+    assert deep(records).value is records
+    branches = tuple(nested_tuples(3, index) for index in range(7_000))  # 21,000 levels in all
+    assert deep(branches).value is branches
+
+
+def test_siblings_lend_no_depth_to_a_part_after_them(
+    deep: Deep, raised_recursion_limit: int
+) -> None:
+    assert raised_recursion_limit > 20_001
+    tuples: list[object] = [("x",)] * 10
+    links: list[object] = [Link("x", index) for index in range(10)]
+    for siblings in [tuples, links]:
+        with pytest.raises(RecursionError, match="nested more than 20000 levels deep"):
+            deep((*siblings, nested_tuples(20_000)))  # 1 + 20,000 levels
 
 
 def test_nesting_is_capped_whatever_the_recursion_limit(variant: Variant) -> None:
