@@ -148,8 +148,86 @@ def test_tree_whose_top_is_in_a_cycle_goes_in_one_collection(
     assert len(interner) == 0
 
 
+@dataclasses.dataclass(frozen=True)
+class Holder:
+    """A frozen class, taken apart, that can be made to refer to a handle."""
+
+    name: str
+    held: list[Any] = dataclasses.field(default_factory=list[Any], compare=False, hash=False)
+
+
+class PlainHolder:
+    """A hashable leaf that can be made to refer to a handle."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.held: list[Any] = []
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PlainHolder) and self.name == other.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+
+@pytest.mark.parametrize("holder", [Holder, PlainHolder])
+def test_a_part_two_levels_down_holding_its_own_handle_is_reclaimed(
+    interner: intern.Interner[Any], holder: Callable[[str], Holder | PlainHolder]
+) -> None:
+    handle = make_deep_with(interner.make, ((holder(fresh("self-referent")),),))
+    part = handle.value[0][0]
+    own = interner.get(part)
+    assert own is not None
+    part.held.append(own)  # a cycle: the part, its handle, the part
+    alive = weakref.ref(part)
+    del handle, part, own
+    collect()
+    assert len(interner) == 0
+    assert alive() is None
+
+
+def test_a_handle_made_deep_twice_keeps_its_parts_and_goes_whole(
+    deep: Deep, interner: intern.Interner[Any]
+) -> None:
+    first = deep((fresh("twice"), (fresh("made"), 1)))
+    again = deep((fresh("twice"), (fresh("made"), 1)))
+    assert again is first
+    del again
+    collect()
+    assert interner.make(fresh("made")).value is first.value[1][0]
+    del first
+    assert len(interner) == 0
+
+
+def test_making_a_live_handle_deep_again_takes_no_more_memory(deep: Deep) -> None:
+    handle = deep((fresh("seen"), (fresh("again"), 1)))
+    deep((fresh("seen"), (fresh("again"), 1)))  # whatever the first repeat allocates for good
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(1_000):
+            assert deep((fresh("seen"), (fresh("again"), 1))) is handle
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 20_000  # one keeper per handle, not one per call (over 100 bytes each)
+
+
 def test_compared_fields_only_are_interned(deep: Deep) -> None:
     handle = deep(Tagged(fresh("name"), [1, 2]))
+    assert handle.value.name is deep("name").value
+    assert handle.value.cache == [1, 2]
+
+
+def test_compared_attrs_fields_only_are_interned(deep: Deep) -> None:
+    attrs = pytest.importorskip("attrs")
+
+    @attrs.frozen
+    class Entry:
+        name: str
+        cache: list[int] = attrs.field(eq=False)
+
+    handle = deep(Entry(fresh("name"), [1, 2]))  # type: ignore[call-arg]  # attrs classes made inside a test are opaque to mypy
     assert handle.value.name is deep("name").value
     assert handle.value.cache == [1, 2]
 
@@ -165,14 +243,32 @@ def test_unhashable_part_is_named_by_its_path(deep: Deep) -> None:
         deep({})
 
 
+@dataclasses.dataclass(frozen=True)
+class Listed:
+    """Hashable, with a compared part that is not: make_deep reaches it."""
+
+    name: str
+    items: list[int] = dataclasses.field(hash=False)
+
+
+def test_the_path_to_an_unhashable_part_steps_through_every_kind(deep: Deep) -> None:
+    with pytest.raises(TypeError, match=r"value\[1\]\.items is of unhashable type 'list'"):
+        deep(("ok", Listed("x", [1])))
+    with pytest.raises(
+        TypeError, match=r"value\{Listed\(name='x', items=\[1\]\)\}\.items is of unhashable"
+    ):
+        deep(frozenset({Listed("x", [1])}))
+
+
 def test_mutable_dataclass_instances_are_leaves(deep: Deep) -> None:
     @dataclasses.dataclass(unsafe_hash=True)
     class Mutable:
         name: str
 
+    keep = deep(fresh("kept"))  # so that taking it apart would rebuild it
     value = Mutable(fresh("kept"))
     assert deep(value).value is value  # interned whole, not taken apart
-    assert deep(value).value.name is value.name
+    assert deep(value).value.name is not keep.value
 
     @dataclasses.dataclass
     class Unhashable:
@@ -180,6 +276,19 @@ def test_mutable_dataclass_instances_are_leaves(deep: Deep) -> None:
 
     with pytest.raises(TypeError, match="unhashable type 'Unhashable'"):
         deep(Unhashable("x"))
+
+
+def test_mutable_attrs_instances_are_leaves(deep: Deep) -> None:
+    attrs = pytest.importorskip("attrs")
+
+    @attrs.define(unsafe_hash=True)
+    class Mutable:
+        name: str
+
+    keep = deep(fresh("kept"))
+    value = Mutable(fresh("kept"))  # type: ignore[call-arg]  # attrs classes made inside a test are opaque to mypy
+    assert deep(value).value is value
+    assert value.name is not keep.value
 
 
 def test_frozen_dataclasses_compared_by_identity_are_leaves(deep: Deep) -> None:
@@ -460,17 +569,21 @@ def test_state_is_copied_past_getattribute_setattr_and_properties(deep: Deep) ->
         assert handle.value.state() == ("kept", {"note": "kept too"})
 
 
-def test_a_class_with_a_slot_out_of_reach_is_interned_whole(deep: Deep) -> None:
+def test_a_class_with_state_out_of_reach_is_interned_whole(deep: Deep) -> None:
     def marked_class() -> type[Any]:
         class Marked(frozenset[str]):
             __slots__ = ("tag",)
 
         return Marked
 
+    class Hidden(frozenset[str]):
+        __dict__: Any = {}  # a class attribute where the instance dict's descriptor was
+
     deleted, replaced, undeclared = marked_class(), marked_class(), marked_class()
-    values = [cls({fresh("member")}) for cls in [deleted, replaced, undeclared]]
+    classes: list[type[Any]] = [deleted, replaced, undeclared, Hidden]
+    values = [cls({fresh("member")}) for cls in classes]
     for value in values:
-        value.tag = "set"
+        value.tag = "set"  # a slot, or an entry of Hidden's instance dict
     del deleted.tag  # the slot's value is out of reach now
     replaced.tag = "a class attribute"
     undeclared.__slots__ = iter(["tag"])  # as if declared by an iterator, used up
