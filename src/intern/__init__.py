@@ -102,7 +102,9 @@ def make_deep(value: T, /) -> Handle[T]:
     ``make``'s rules. The handle keeps its parts' handles alive, so that while it
     lives every part of its value stays canonical: two records made by
     ``make_deep`` that share a field value share the very same object. Once it is
-    collected, parts no longer used elsewhere go with it.
+    collected, parts no longer used elsewhere go with it; but a part that refers to
+    the handle of a container it is inside keeps that container alive (a known
+    limitation: the collector cannot see that cycle).
 
     A container is rebuilt by its base's ``__new__`` (``tuple``'s, ``frozenset``'s,
     or ``object``'s for a frozen class) and given all of the original's own state,

@@ -34,7 +34,10 @@ reference to the container's handle that holds the part handles, registered by
 the handle's identity. When the container's handle is collected, the keeper's
 callback drops it, the part handles lose their last reference with it, and so on
 down: the whole tree goes in one cascade of reference counting (one collection,
-when the top handle was in a cycle), not one collection per level.
+when the top handle was in a cycle), not one collection per level. The keepers
+are reachable from the registry, so a part that refers to an enclosing handle
+keeps it alive while that reference stays: only a reference from the handle
+would let the collector see that cycle, and handles have no room for one.
 
 Like ``_pure.py``, the keeper's callback reaches what it needs through default
 arguments, not module globals, which shutdown clears while handles still die.
