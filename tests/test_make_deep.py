@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import gc
 import sys
 import time
@@ -507,6 +508,19 @@ def test_a_struct_sequence_is_interned_whole(deep: Deep) -> None:
     handle = deep(value)  # tuple.__new__ cannot make one: its own __new__ keeps extra fields
     assert handle.value is value
     assert handle.value.tm_year is not keep.value
+
+
+class Corner(tuple[str, int], enum.Enum):
+    """Enum members that are tuples: each must stay the one member."""
+
+    ORIGIN = ("".join(["ori", "gin"]), 0)
+
+
+def test_a_tuple_enum_member_stays_the_one_member(deep: Deep) -> None:
+    keep = deep(fresh("origin"))
+    handle = deep((Corner.ORIGIN, fresh("next to it")))
+    assert handle.value[0] is Corner.ORIGIN  # Enum's own __new__: a leaf, not a copy
+    assert Corner.ORIGIN[0] is not keep.value
 
 
 class Pair(NamedTuple):
