@@ -26,8 +26,9 @@ rebuild cannot be promised to be what the class itself would make:
 - a tuple or frozenset subclass with an ``__init__`` anywhere in its MRO, for the
   same reason. A frozen class's own ``__init__`` only sets its fields, and what it
   derives from them is in the state copied;
-- a class with a slot whose descriptor is no longer in the class that declared it
-  (deleted, or replaced by another attribute): its value cannot be read back.
+- a class with state out of reach: a slot whose descriptor is no longer in the
+  class that declared it (deleted, or replaced by another attribute), or an
+  instance dict whose descriptor a class attribute named ``__dict__`` replaced.
 
 A container's handle keeps its parts' handles alive through a *keeper*: a weak
 reference to the container's handle that holds the part handles, registered by
@@ -206,8 +207,6 @@ def _shape_of(cls: type) -> Shape:
     """Say how instances of ``cls`` are taken apart: a kind and field names, or None."""
     if vars(object)["__eq__"] is cls.__eq__:
         return None  # compared by identity: a rebuilt copy would not be equal
-    if cls is frozenset:
-        return "frozenset", None
     names = _frozen_dataclass_fields(cls)
     if names is None:
         names = _frozen_attrs_fields(cls)
