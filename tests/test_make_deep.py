@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import gc
 import sys
+import time
 import tracemalloc
 import weakref
-from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, NamedTuple, Self
 
 import pytest
 
@@ -147,8 +149,111 @@ def test_tree_whose_top_is_in_a_cycle_goes_in_one_collection(
     assert len(interner) == 0
 
 
+@dataclasses.dataclass(frozen=True)
+class Holder:
+    """A frozen class, taken apart, that can be made to refer to a handle."""
+
+    name: str
+    held: list[Any] = dataclasses.field(default_factory=list[Any], compare=False, hash=False)
+
+
+class PlainHolder:
+    """A hashable leaf that can be made to refer to a handle."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.held: list[Any] = []
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PlainHolder) and self.name == other.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+
+@pytest.mark.parametrize("holder", [Holder, PlainHolder])
+def test_a_part_two_levels_down_holding_its_own_handle_is_reclaimed(
+    interner: intern.Interner[Any], holder: Callable[[str], Holder | PlainHolder]
+) -> None:
+    handle = make_deep_with(interner.make, ((holder(fresh("self-referent")),),))
+    part = handle.value[0][0]
+    own = interner.get(part)
+    assert own is not None
+    part.held.append(own)  # a cycle: the part, its handle, the part
+    alive = weakref.ref(part)
+    del handle, part, own
+    collect()
+    assert len(interner) == 0
+    assert alive() is None
+
+
+@pytest.mark.xfail(
+    reason="known leak: a container's handle keeps its parts' handles through a keeper"
+    " held by a module-level registry, so a part that refers to an enclosing handle"
+    " keeps that handle reachable from the registry, where no collection can free it",
+    strict=True,
+)
+@pytest.mark.parametrize("holder", [Holder, PlainHolder])
+def test_a_part_two_levels_down_holding_the_top_handle_is_reclaimed(
+    interner: intern.Interner[Any], holder: Callable[[str], Holder | PlainHolder]
+) -> None:
+    handle = make_deep_with(interner.make, ((holder(fresh("top-referent")),),))
+    part = handle.value[0][0]
+    part.held.append(handle)
+    alive = weakref.ref(part)
+    del handle, part
+    collect()
+    try:
+        assert len(interner) == 0
+        assert alive() is None
+    finally:
+        leaked = alive()
+        if leaked is not None:
+            leaked.held.clear()  # let it go, for the tests that follow
+
+
+def test_a_handle_made_deep_twice_keeps_its_parts_and_goes_whole(
+    deep: Deep, interner: intern.Interner[Any]
+) -> None:
+    first = deep((fresh("twice"), (fresh("made"), 1)))
+    again = deep((fresh("twice"), (fresh("made"), 1)))
+    assert again is first
+    del again
+    collect()
+    assert interner.make(fresh("made")).value is first.value[1][0]
+    del first
+    assert len(interner) == 0
+
+
+def test_making_a_live_handle_deep_again_takes_no_more_memory(deep: Deep) -> None:
+    handle = deep((fresh("seen"), (fresh("again"), 1)))
+    deep((fresh("seen"), (fresh("again"), 1)))  # whatever the first repeat allocates for good
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(1_000):
+            assert deep((fresh("seen"), (fresh("again"), 1))) is handle
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 20_000  # one keeper per handle, not one per call (over 100 bytes each)
+
+
 def test_compared_fields_only_are_interned(deep: Deep) -> None:
     handle = deep(Tagged(fresh("name"), [1, 2]))
+    assert handle.value.name is deep("name").value
+    assert handle.value.cache == [1, 2]
+
+
+def test_compared_attrs_fields_only_are_interned(deep: Deep) -> None:
+    attrs = pytest.importorskip("attrs")
+
+    @attrs.frozen
+    class Entry:
+        name: str
+        cache: list[int] = attrs.field(eq=False)
+
+    handle = deep(Entry(fresh("name"), [1, 2]))  # type: ignore[call-arg]  # attrs classes made inside a test are opaque to mypy
     assert handle.value.name is deep("name").value
     assert handle.value.cache == [1, 2]
 
@@ -164,14 +269,32 @@ def test_unhashable_part_is_named_by_its_path(deep: Deep) -> None:
         deep({})
 
 
+@dataclasses.dataclass(frozen=True)
+class Listed:
+    """Hashable, with a compared part that is not: make_deep reaches it."""
+
+    name: str
+    items: list[int] = dataclasses.field(hash=False)
+
+
+def test_the_path_to_an_unhashable_part_steps_through_every_kind(deep: Deep) -> None:
+    with pytest.raises(TypeError, match=r"value\[1\]\.items is of unhashable type 'list'"):
+        deep(("ok", Listed("x", [1])))
+    with pytest.raises(
+        TypeError, match=r"value\{Listed\(name='x', items=\[1\]\)\}\.items is of unhashable"
+    ):
+        deep(frozenset({Listed("x", [1])}))
+
+
 def test_mutable_dataclass_instances_are_leaves(deep: Deep) -> None:
     @dataclasses.dataclass(unsafe_hash=True)
     class Mutable:
         name: str
 
+    keep = deep(fresh("kept"))  # so that taking it apart would rebuild it
     value = Mutable(fresh("kept"))
     assert deep(value).value is value  # interned whole, not taken apart
-    assert deep(value).value.name is value.name
+    assert deep(value).value.name is not keep.value
 
     @dataclasses.dataclass
     class Unhashable:
@@ -179,6 +302,19 @@ def test_mutable_dataclass_instances_are_leaves(deep: Deep) -> None:
 
     with pytest.raises(TypeError, match="unhashable type 'Unhashable'"):
         deep(Unhashable("x"))
+
+
+def test_mutable_attrs_instances_are_leaves(deep: Deep) -> None:
+    attrs = pytest.importorskip("attrs")
+
+    @attrs.define(unsafe_hash=True)
+    class Mutable:
+        name: str
+
+    keep = deep(fresh("kept"))
+    value = Mutable(fresh("kept"))  # type: ignore[call-arg]  # attrs classes made inside a test are opaque to mypy
+    assert deep(value).value is value
+    assert value.name is not keep.value
 
 
 def test_frozen_dataclasses_compared_by_identity_are_leaves(deep: Deep) -> None:
@@ -225,6 +361,340 @@ def test_a_rebuilt_frozenset_subclass_keeps_its_attributes(deep: Deep) -> None:
     assert handle.value.label == "kept"
 
 
+class Marked(frozenset[str]):
+    """A frozenset subclass whose slot takes part in its equality and hash."""
+
+    __slots__ = ("tag",)
+    tag: str
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Marked) and super().__eq__(other) and self.tag == other.tag
+
+    def __hash__(self) -> int:
+        return hash((frozenset(self), self.tag))
+
+
+def marked(member: str, tag: str) -> Marked:
+    value = Marked({member})
+    value.tag = tag
+    return value
+
+
+def test_a_rebuilt_frozenset_subclass_keeps_the_slot_its_equality_reads(deep: Deep) -> None:
+    keep = deep(fresh("member"))
+    value = marked(fresh("member"), fresh("tag"))
+    handle = deep(value)
+    assert handle.value == value
+    assert type(handle.value) is Marked
+    assert handle.value.tag == "tag"
+    assert next(iter(handle.value)) is keep.value  # rebuilt from the canonical part
+    assert deep((value, fresh("next to it"))).value[0] is handle.value
+
+
+class Annotated(frozenset[str]):
+    """A frozenset subclass with both slots and a ``__dict__``."""
+
+    __slots__ = ("__dict__", "tag")
+    tag: str
+    note: str
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Annotated)
+            and super().__eq__(other)
+            and (self.tag, self.note) == (other.tag, other.note)
+        )
+
+    def __hash__(self) -> int:
+        return hash((frozenset(self), self.tag, self.note))
+
+
+def test_a_rebuilt_subclass_keeps_both_its_slots_and_its_dict(deep: Deep) -> None:
+    keep = deep(fresh("member"))
+    value = Annotated({fresh("member")})
+    value.tag, value.note = "slot", "dict"
+    handle = deep(value)
+    assert handle.value == value
+    assert next(iter(handle.value)) is keep.value
+    assert (handle.value.tag, handle.value.note) == ("slot", "dict")
+    assert vars(handle.value) == {"note": "dict"}
+
+
+class _Sealed(frozenset[str]):
+    """Private slots, stored under mangled names (``_Sealed__seal``)."""
+
+    __slots__ = ("__seal",)
+
+    def seal(self, mark: str) -> None:
+        self.__seal = mark
+
+    def mark(self) -> str:
+        return self.__seal
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Sealed) and (set(self), self.mark()) == (set(other), other.mark())
+
+    def __hash__(self) -> int:
+        return hash((frozenset(self), self.mark()))
+
+
+class Resealed(_Sealed):
+    """A second private slot of the same name, stored apart (``_Resealed__seal``)."""
+
+    __slots__ = ("__seal",)
+
+    def reseal(self, mark: str) -> None:
+        self.__seal = mark
+
+    def remark(self) -> str:
+        return self.__seal
+
+
+def test_private_slots_are_kept_under_their_mangled_names(deep: Deep) -> None:
+    keep = deep(fresh("member"))
+    value = Resealed({fresh("member")})
+    value.seal("outer")
+    value.reseal("inner")
+    handle = deep(value)
+    assert handle.value == value
+    assert next(iter(handle.value)) is keep.value
+    assert (handle.value.mark(), handle.value.remark()) == ("outer", "inner")
+
+
+def test_an_unset_slot_stays_unset_and_the_set_ones_are_kept(deep: Deep) -> None:
+    class Partly(frozenset[str]):
+        __slots__ = ("never", "tag")
+        never: str
+        tag: str
+
+    keep = deep(fresh("member"))
+    value = Partly({fresh("member")})
+    value.tag = "set"
+    handle = deep(value)
+    assert next(iter(handle.value)) is keep.value
+    assert handle.value.tag == "set"
+    assert not hasattr(handle.value, "never")
+
+
+class NonEmpty(frozenset[str]):
+    """A frozenset subclass whose ``__new__`` validates."""
+
+    def __new__(cls, members: frozenset[str]) -> Self:
+        if not members:
+            raise ValueError("NonEmpty needs a member")
+        return super().__new__(cls, members)
+
+
+class Checked(tuple[str, ...]):
+    """A tuple subclass whose ``__init__`` validates."""
+
+    def __init__(self, items: Iterable[str] = (), /) -> None:
+        if not self:
+            raise ValueError("Checked needs an item")
+
+
+def test_a_subclass_that_runs_code_when_made_is_interned_whole(deep: Deep) -> None:
+    keep = deep(fresh("member"))
+    for value in [NonEmpty(frozenset({fresh("member")})), Checked((fresh("member"),))]:
+        handle = deep(value)
+        assert handle.value is value  # a rebuild would have bypassed its __new__ or __init__
+        assert next(iter(handle.value)) is not keep.value
+        assert deep((value,)).value[0] is value
+
+
+def test_a_struct_sequence_is_interned_whole(deep: Deep) -> None:
+    keep = deep(int("2024"))
+    value = time.struct_time((int("2024"), 1, 2, 3, 4, 5, 6, 2, 0))
+    handle = deep(value)  # tuple.__new__ cannot make one: its own __new__ keeps extra fields
+    assert handle.value is value
+    assert handle.value.tm_year is not keep.value
+
+
+class Corner(tuple[str, int], enum.Enum):
+    """Enum members that are tuples: each must stay the one member."""
+
+    ORIGIN = ("".join(["ori", "gin"]), 0)
+
+
+def test_a_tuple_enum_member_stays_the_one_member(deep: Deep) -> None:
+    keep = deep(fresh("origin"))
+    handle = deep((Corner.ORIGIN, fresh("next to it")))
+    assert handle.value[0] is Corner.ORIGIN  # Enum's own __new__: a leaf, not a copy
+    assert Corner.ORIGIN[0] is not keep.value
+
+
+class Pair(NamedTuple):
+    left: str
+    right: str
+
+
+class Described(Pair):
+    """A named tuple subclass adding behaviour, not state."""
+
+    __slots__ = ()
+
+    def label(self) -> str:
+        return f"{self.left}-{self.right}"
+
+
+class Sided(Pair):
+    """A named tuple subclass whose ``__new__`` validates."""
+
+    def __new__(cls, left: str, right: str) -> Self:
+        if left == right:
+            raise ValueError("Sided needs two different sides")
+        return super().__new__(cls, left, right)
+
+
+def test_named_tuples_are_rebuilt_unless_a_subclass_adds_its_own_new(deep: Deep) -> None:
+    keep = deep(fresh("left"))
+    for value in [Pair(fresh("left"), "right"), Described(fresh("left"), "right")]:
+        handle = deep(value)
+        assert type(handle.value) is type(value)
+        assert handle.value == value
+        assert handle.value.left is keep.value
+    sided = Sided(fresh("left"), "right")
+    assert deep(sided).value is sided
+    assert sided.left is not keep.value
+
+
+class Guarded(frozenset[str]):
+    """Hostile: its slot cannot be read or written the ordinary way."""
+
+    __slots__ = ("__dict__", "tag")
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in {"tag", "__dict__"}:
+            raise RuntimeError(f"no reading {name}")
+        return super().__getattribute__(name)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Guarded is read-only")
+
+    def state(self) -> tuple[object, object]:
+        """Its slot and its dict, read as stored."""
+        own = vars(Guarded)
+        return own["tag"].__get__(self), own["__dict__"].__get__(self)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Guarded) and super().__eq__(other) and self.state() == other.state()
+        )
+
+    def __hash__(self) -> int:
+        return hash((frozenset(self), self.state()[0]))
+
+
+class Shadowed(Guarded):
+    """A property over the slot's name that raises, as a slot that raises on get would."""
+
+    __slots__ = ()
+
+    @property
+    def tag(self) -> str:
+        raise RuntimeError("no reading tag")
+
+
+def test_state_is_copied_past_getattribute_setattr_and_properties(deep: Deep) -> None:
+    keep = deep(fresh("member"))
+    for cls in [Guarded, Shadowed]:
+        value = cls({fresh("member")})
+        vars(Guarded)["tag"].__set__(value, "kept")
+        vars(Guarded)["__dict__"].__get__(value)["note"] = "kept too"
+        handle = deep(value)
+        assert type(handle.value) is cls
+        assert handle.value == value
+        assert next(iter(handle.value)) is keep.value
+        assert handle.value.state() == ("kept", {"note": "kept too"})
+
+
+def test_a_class_with_state_out_of_reach_is_interned_whole(deep: Deep) -> None:
+    def marked_class() -> type[Any]:
+        class Marked(frozenset[str]):
+            __slots__ = ("tag",)
+
+        return Marked
+
+    class Hidden(frozenset[str]):
+        __dict__: Any = {}  # a class attribute where the instance dict's descriptor was
+
+    deleted, replaced, undeclared = marked_class(), marked_class(), marked_class()
+    classes: list[type[Any]] = [deleted, replaced, undeclared, Hidden]
+    values = [cls({fresh("member")}) for cls in classes]
+    for value in values:
+        value.tag = "set"  # a slot, or an entry of Hidden's instance dict
+    del deleted.tag  # the slot's value is out of reach now
+    replaced.tag = "a class attribute"
+    undeclared.__slots__ = iter(["tag"])  # as if declared by an iterator, used up
+    keep = deep(fresh("member"))
+    for value in values:
+        assert deep(value).value is value
+        assert next(iter(value)) is not keep.value
+
+
+def test_a_slot_named_like_a_field_holds_the_canonical_part(deep: Deep) -> None:
+    class Named:
+        __slots__ = ("name",)
+
+    @dataclasses.dataclass(frozen=True)
+    class Record(Named):
+        name: str
+        note: str = dataclasses.field(default="", compare=False)
+
+    keep = deep(fresh("name"))
+    value = Record(fresh("name"), "note")
+    handle = deep(value)
+    assert handle.value == value
+    assert handle.value.name is keep.value
+    assert vars(Named)["name"].__get__(handle.value) is keep.value
+    assert vars(handle.value) == {"note": "note"}
+
+
+def test_a_frozen_class_with_a_new_of_its_own_is_interned_whole(deep: Deep) -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Registered:
+        name: str
+
+        def __new__(cls, name: str) -> Self:
+            return super().__new__(cls)  # where a registry or a cache would go
+
+    keep = deep(fresh("name"))
+    value = Registered(fresh("name"))
+    assert deep(value).value is value
+    assert deep((value,)).value[0] is value
+    assert value.name is not keep.value
+
+
+class Extra:
+    """A base class whose slot is no field of the frozen classes below."""
+
+    __slots__ = ("extra",)
+    extra: str
+
+
+def test_frozen_classes_keep_slots_that_are_not_fields(deep: Deep) -> None:
+    attrs = pytest.importorskip("attrs")
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Record(Extra):
+        name: str
+
+    @attrs.frozen
+    class Entry(Extra):
+        name: str
+
+    keep = deep(fresh("name"))
+    classes: list[type[Any]] = [Record, Entry]
+    for cls in classes:
+        value = cls(fresh("name"))
+        object.__setattr__(value, "extra", "kept")
+        handle = deep(value)
+        assert type(handle.value) is cls
+        assert handle.value == value
+        assert handle.value.name is keep.value
+        assert handle.value.extra == "kept"  # their own copy (pickling state) drops it
+
+
 def test_make_deep_keeps_no_class_alive(impl: Implementation) -> None:
     def define() -> type[Any]:
         @dataclasses.dataclass(frozen=True)
@@ -243,11 +713,35 @@ def test_make_deep_keeps_no_class_alive(impl: Implementation) -> None:
     assert class_ref() is None
 
 
-def nested_tuples(depth: int) -> Any:
-    """A string inside ``depth`` tuples, each the only element of the next."""
-    nested: Any = "bottom"
+def nested_tuples(depth: int, bottom: object = "bottom") -> Any:
+    """``bottom`` inside ``depth`` tuples, each the only element of the next."""
+    nested: Any = bottom
     for _ in range(depth):
         nested = (nested,)
+    return nested
+
+
+@dataclasses.dataclass(frozen=True)
+class Link:
+    """One frozen level of a chain, hashed by its depth alone.
+
+    The generated hash would hash the whole chain below at every level, so
+    interning 5,000 links would take quadratic time; this one agrees with the
+    generated equality and keeps the depth tests fast.
+    """
+
+    below: object
+    depth: int
+
+    def __hash__(self) -> int:
+        return self.depth
+
+
+def chain(links: int, bottom: object = "bottom") -> Any:
+    """``bottom`` inside ``links`` frozen dataclass levels, each the only part of the next."""
+    nested: Any = bottom
+    for depth in range(links):
+        nested = Link(nested, depth)
     return nested
 
 
@@ -270,14 +764,15 @@ def raised_recursion_limit() -> Iterator[int]:
         sys.setrecursionlimit(before)
 
 
-def test_deep_nesting_takes_memory_in_proportion_to_depth(
+def test_20_000_levels_are_taken_in_memory_in_proportion_to_depth(
     c_impl: Implementation, raised_recursion_limit: int
 ) -> None:
     # On the C implementation only: the pure one's insertion walks the whole
-    # value on every level, so 20,000 levels take it a minute.
-    assert raised_recursion_limit > MAX_DEPTH
+    # value on every level, so 20,000 levels take it a minute. The cap is
+    # written out, not read from the module: the test pins the number.
+    assert raised_recursion_limit > 20_000
     interner = c_impl.Interner()
-    nested = nested_tuples(MAX_DEPTH)
+    nested = nested_tuples(20_000)
     tracemalloc.start()
     try:
         handle = make_deep_with(interner.make, nested)
@@ -285,10 +780,93 @@ def test_deep_nesting_takes_memory_in_proportion_to_depth(
     finally:
         tracemalloc.stop()
     assert handle.value is nested
-    assert len(interner) == MAX_DEPTH + 1
-    assert peak < 1_000 * MAX_DEPTH  # a few hundred bytes a level, not a path per level
+    assert len(interner) == 20_001
+    assert peak < 20_000_000  # a few hundred bytes a level, not a path per level
     del handle
     assert len(interner) == 0
+
+
+def test_20_001_levels_are_refused_however_high_the_recursion_limit(
+    deep: Deep, raised_recursion_limit: int
+) -> None:
+    assert raised_recursion_limit > 20_001
+    with pytest.raises(RecursionError, match="nested more than 20000 levels deep"):
+        deep(nested_tuples(20_001))  # refused on the way down, before any hashing
+
+
+@pytest.mark.parametrize(
+    ("links", "tuples_below", "in_a_tuple", "taken"),
+    [
+        pytest.param(5_000, 0, False, True, id="5,000 links: 20,000"),
+        pytest.param(5_001, 0, False, False, id="5,001 links: 20,004"),
+        pytest.param(5_000, 1, False, False, id="5,000 links on a tuple: 20,001"),
+        pytest.param(4_999, 4, False, True, id="4,999 links on 4 tuples: 20,000"),
+        pytest.param(4_999, 3, True, True, id="a tuple of 4,999 links on 3 tuples: 20,000"),
+        pytest.param(4_999, 4, True, False, id="a tuple of 4,999 links on 4 tuples: 20,001"),
+    ],
+)
+def test_a_frozen_class_level_counts_as_4_of_the_20_000(
+    deep: Deep,
+    raised_recursion_limit: int,
+    links: int,
+    tuples_below: int,
+    in_a_tuple: bool,
+    taken: bool,
+) -> None:
+    assert raised_recursion_limit > links + tuples_below + 1  # only the cap can refuse
+    value = chain(links, nested_tuples(tuples_below))
+    if in_a_tuple:
+        value = (value,)
+    if taken:
+        assert deep(value).value is value
+    else:
+        with pytest.raises(RecursionError, match="nested more than 20000 levels deep"):
+            deep(value)
+
+
+def test_the_limit_given_is_the_deepest_nesting_taken(interner: intern.Interner[Any]) -> None:
+    for value in [nested_tuples(100), chain(100)]:  # a link counts 1 here, 4 in the cap
+        assert make_deep_with(interner.make, value, limit=100).value is value
+    for value in [nested_tuples(101), chain(101)]:
+        with pytest.raises(RecursionError, match="nested more than 100 levels deep"):
+            make_deep_with(interner.make, value, limit=100)
+
+
+@pytest.fixture
+def recursion_limit_of_1000() -> Iterator[None]:
+    """Set the recursion limit to exactly 1,000 for one test."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(1_000)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
+
+
+@pytest.mark.usefixtures("recursion_limit_of_1000")
+def test_the_default_limit_is_the_recursion_limit(deep: Deep) -> None:
+    value = nested_tuples(1_000)
+    assert deep(value).value is value  # compared by identity: == would recurse 1,000 deep
+    with pytest.raises(RecursionError, match="nested more than 1000 levels deep"):
+        deep(nested_tuples(1_001))
+
+
+def test_siblings_do_not_add_up_to_depth(deep: Deep) -> None:
+    records = tuple(Link("leaf", index) for index in range(7_000))  # 7,000 * 4 > 20,000
+    assert deep(records).value is records
+    branches = tuple(nested_tuples(3, index) for index in range(7_000))  # 21,000 levels in all
+    assert deep(branches).value is branches
+
+
+def test_siblings_lend_no_depth_to_a_part_after_them(
+    deep: Deep, raised_recursion_limit: int
+) -> None:
+    assert raised_recursion_limit > 20_001
+    tuples: list[object] = [("x",)] * 10
+    links: list[object] = [Link("x", index) for index in range(10)]
+    for siblings in [tuples, links]:
+        with pytest.raises(RecursionError, match="nested more than 20000 levels deep"):
+            deep((*siblings, nested_tuples(20_000)))  # 1 + 20,000 levels
 
 
 def test_nesting_is_capped_whatever_the_recursion_limit(variant: Variant) -> None:

@@ -98,7 +98,17 @@ def make_deep(value: T, /) -> Handle[T]:
     ``make``'s rules. The handle keeps its parts' handles alive, so that while it
     lives every part of its value stays canonical: two records made by
     ``make_deep`` that share a field value share the very same object. Once it is
-    collected, parts no longer used elsewhere go with it.
+    collected, parts no longer used elsewhere go with it; but a part that refers to
+    the handle of a container it is inside keeps that container alive (a known
+    limitation: the collector cannot see that cycle).
+
+    A container is rebuilt by its base's ``__new__`` (``tuple``'s, ``frozenset``'s,
+    or ``object``'s for a frozen class) and given all of the original's own state,
+    its ``__dict__`` and every slot as stored, so that an ``__eq__`` or ``__hash__``
+    that reads them still agrees. A rebuild would bypass a class's own ``__new__``
+    (a named tuple's aside) and a tuple or frozenset subclass's ``__init__``: such
+    classes are leaves, interned whole, and so are classes with a slot whose
+    descriptor is gone. The value given is never changed.
 
     ``make_deep(v).value == v`` always. Raises ``TypeError`` naming the path to an
     unhashable part (``value[1].name``), and ``RecursionError`` for values nested

@@ -3,16 +3,42 @@
 ``make_deep`` canonicalizes a value bottom-up: the parts of tuples (named tuples
 included), frozensets and frozen dataclasses and attrs classes first, then the
 container, rebuilt from the canonical parts only if some part was not already the
-canonical object. A class compared by identity (``eq=False``) is a leaf, as a
-rebuilt copy would not be equal to the original. It works on any interner's
-``make`` (so on both implementations), iteratively, with a depth limit.
+canonical object. It works on any interner's ``make`` (so on both
+implementations), iteratively, with a depth limit.
+
+A container is rebuilt by its base's ``__new__``: ``tuple.__new__(cls, parts)``,
+``frozenset.__new__(cls, parts)``, or ``object.__new__(cls)`` for a frozen class,
+whose compared fields are then set with ``object.__setattr__``. The rebuilt object
+gets all of the original's own state, its instance ``__dict__`` and every slot
+along the MRO, copied raw through the descriptors of the classes that declared
+them (whatever ``__getattribute__``, ``__setattr__`` or properties a subclass
+adds), so that a class whose ``__eq__`` or ``__hash__`` reads that state still
+compares equal. (``copy.copy`` would not do: the pickling state of slotted frozen
+dataclasses and attrs classes leaves out slots that are not fields.) The value
+given is never changed. A container is a leaf, interned whole, wherever a
+rebuild cannot be promised to be what the class itself would make:
+
+- a class compared by identity (``eq=False``): no rebuilt copy would be equal;
+- a class whose ``__new__`` is not its base's: another may validate, normalize
+  or record what a rebuild would skip, and a C subclass such as
+  ``time.struct_time`` keeps state beyond its items. A named tuple's ``__new__``
+  counts as tuple's: it only hands its fields to ``tuple.__new__``;
+- a tuple or frozenset subclass with an ``__init__`` anywhere in its MRO, for the
+  same reason. A frozen class's own ``__init__`` only sets its fields, and what it
+  derives from them is in the state copied;
+- a class with state out of reach: a slot whose descriptor is no longer in the
+  class that declared it (deleted, or replaced by another attribute), or an
+  instance dict whose descriptor a class attribute named ``__dict__`` replaced.
 
 A container's handle keeps its parts' handles alive through a *keeper*: a weak
 reference to the container's handle that holds the part handles, registered by
 the handle's identity. When the container's handle is collected, the keeper's
 callback drops it, the part handles lose their last reference with it, and so on
 down: the whole tree goes in one cascade of reference counting (one collection,
-when the top handle was in a cycle), not one collection per level.
+when the top handle was in a cycle), not one collection per level. The keepers
+are reachable from the registry, so a part that refers to an enclosing handle
+keeps it alive while that reference stays: only a reference from the handle
+would let the collector see that cycle, and handles have no room for one.
 
 Like ``_pure.py``, the keeper's callback reaches what it needs through default
 arguments, not module globals, which shutdown clears while handles still die.
@@ -21,13 +47,13 @@ arguments, not module globals, which shutdown clears while handles still die.
 from __future__ import annotations
 
 import _weakref
-import copy
 import dataclasses
 import operator
 import sys
 import threading
 import weakref
 from collections.abc import Callable, Hashable
+from types import GetSetDescriptorType, MemberDescriptorType
 from typing import TYPE_CHECKING, Any, NoReturn, Self, TypeVar, cast, final
 
 if TYPE_CHECKING:
@@ -102,6 +128,71 @@ def _frozen_dataclass_fields(cls: type) -> list[str] | None:
     return [field.name for field in dataclasses.fields(cls) if field.compare]
 
 
+def _mangle(owner: type, name: str) -> str:
+    """Spell a slot name as ``owner``'s namespace holds it: ``__private`` names are mangled."""
+    if not name.startswith("__") or name.endswith("__"):
+        return name
+    prefix = owner.__name__.lstrip("_")
+    return f"_{prefix}{name}" if prefix else name
+
+
+Layout = tuple[GetSetDescriptorType | None, tuple[MemberDescriptorType, ...]]
+"""Where an instance keeps its own state: its ``__dict__`` (None if it has none) and
+its slots, as the descriptors of the classes that declared them."""
+
+
+def _layout_of(cls: type) -> Layout | None:
+    """Find where instances of ``cls`` keep their state; None if some slot is out of reach.
+
+    Each class's slots are the member descriptors it owns, checked against the
+    names its ``__slots__`` declares: a descriptor deleted or replaced since,
+    or a ``__slots__`` that no longer names them, leaves a slot unaccounted for.
+    """
+    instance_dict: GetSetDescriptorType | None = None
+    slots: list[MemberDescriptorType] = []
+    for owner in cls.__mro__:
+        namespace = vars(owner)
+        descriptor = namespace.get("__dict__")
+        if descriptor is not None and instance_dict is None:
+            if type(descriptor) is not GetSetDescriptorType or descriptor.__objclass__ is not owner:
+                return None  # a class attribute in its place: the dict is out of reach
+            instance_dict = descriptor
+        owned = {
+            name: member
+            for name, member in namespace.items()
+            if type(member) is MemberDescriptorType and member.__objclass__ is owner
+        }
+        declared: object = namespace.get("__slots__", ())
+        try:  # __slots__ is only read at class creation: it may since have been replaced
+            names = [declared] if isinstance(declared, str) else list(cast("Any", declared))
+        except TypeError:
+            return None
+        if not all(isinstance(name, str) for name in names):
+            return None
+        if {_mangle(owner, name) for name in names} - {"__dict__", "__weakref__"} != owned.keys():
+            return None
+        slots.extend(owned.values())
+    return instance_dict, tuple(slots)
+
+
+def _copy_state(source: object, target: object, layout: Layout) -> None:
+    """Give ``target`` the dict entries and set slots of ``source``, raw."""
+    instance_dict, slots = layout
+    if instance_dict is not None:
+        instance_dict.__get__(target).update(instance_dict.__get__(source))
+    for slot in slots:
+        try:
+            state = slot.__get__(source)
+        except AttributeError:
+            continue  # an unset slot stays unset
+        slot.__set__(target, state)
+
+
+def _owner(cls: type, name: str) -> type:
+    """Name the class whose ``name`` instances of ``cls`` use: the first in the MRO."""
+    return next(owner for owner in cls.__mro__ if name in vars(owner))
+
+
 _LEAF_TYPES: frozenset[type] = frozenset({str, bytes, int, float, complex, bool, type(None)})
 
 
@@ -120,12 +211,16 @@ def _shape_of(cls: type) -> Shape:
     if names is None:
         names = _frozen_attrs_fields(cls)
     if names is not None:
-        return "fields", names
-    if issubclass(cls, tuple):
-        return "tuple", None
-    if issubclass(cls, frozenset):
-        return "frozenset", None
-    return None
+        kind, base = "fields", object
+    else:
+        base = tuple if tuple in cls.__mro__ else frozenset
+        if base not in cls.__mro__ or _owner(cls, "__init__") is not object:
+            return None  # not a container, or one whose __init__ a rebuild would skip
+        kind = base.__name__
+    new = _owner(cls, "__new__")
+    if new is not base and not (base is tuple and {"_fields", "_make"} <= vars(new).keys()):
+        return None  # a __new__ of its own, not a named tuple's
+    return None if _layout_of(cls) is None else (kind, names)
 
 
 def _parts(
@@ -154,24 +249,28 @@ def _parts(
     return kind, names, [getattr(value, name) for name in names]
 
 
-def _any(value: object) -> Any:
-    return value
-
-
 def _rebuild(value: object, kind: str, names: list[str] | None, parts: list[object]) -> object:
-    """Return an object equal to ``value`` made of ``parts``, its canonical parts."""
+    """Return an object equal to ``value`` made of ``parts``, its canonical parts.
+
+    The rules, and why, are in the module docstring.
+    """
     cls: Any = type(value)
+    if cls is tuple:
+        return tuple(parts)
+    if cls is frozenset:
+        return frozenset(parts)
+    # Found again, not kept with the shape: a descriptor refers to its class,
+    # which a cache entry must not keep alive.
+    layout = _layout_of(cls)
+    if layout is None:
+        return value  # the class changed since it was taken apart: keep the original
     if kind != "fields":
         base: Any = tuple if kind == "tuple" else frozenset
-        if cls is base:
-            return base(parts)
-        rebuilt: Any = base.__new__(cls, parts)  # a named tuple, or another subclass
-        if hasattr(value, "__dict__"):  # what pickling keeps of a subclass's instance
-            rebuilt.__dict__.update(_any(value).__dict__)
+        rebuilt: object = base.__new__(cls, parts)
+        _copy_state(value, rebuilt, layout)
         return rebuilt
-    # A frozen class: a shallow copy with the canonical parts in place of the
-    # equal ones, which keeps whatever its __init__ established.
-    rebuilt = copy.copy(value)
+    rebuilt = object.__new__(cls)
+    _copy_state(value, rebuilt, layout)
     for name, part in zip(names or (), parts, strict=True):
         object.__setattr__(rebuilt, name, part)
     return rebuilt
