@@ -22,8 +22,8 @@ to an ``_Attempt``, the record that callers waiting for that key share.
   atomic compare-and-delete that only removes a dead reference: a late callback never
   removes a newer entry, and a callback never waits for a lock that a thread inside
   a collection might hold.
-- Methods reach helpers through class attributes and default arguments, not module
-  globals, which interpreter shutdown clears while ``__del__`` methods may still run.
+- What a ``__del__`` or a callback can reach follows ``intern._shutdown``: methods
+  reach their helpers through class attributes, never module globals.
 - After ``os.fork()`` the child gets fresh locks, and attempts of threads that do not
   exist in the child are marked abandoned, so that no one waits for them.
 """
@@ -31,7 +31,6 @@ to an ``_Attempt``, the record that callers waiting for that key share.
 from __future__ import annotations
 
 import _thread
-import _weakref
 import copy
 import functools
 import os
@@ -53,6 +52,8 @@ from typing import (
     overload,
 )
 
+from intern._shutdown import remove_dead_weakref
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 D = TypeVar("D")
@@ -60,12 +61,6 @@ P = ParamSpec("P")
 Q = ParamSpec("Q")
 R = TypeVar("R")
 S = TypeVar("S")
-
-# Private, but there since 3.7: the atomic "delete this key if its weak reference is
-# dead" that weakref.WeakValueDictionary relies on. Typeshed does not declare it.
-_remove_dead_weakref: Callable[[dict[Any, Any], object], None] = getattr(  # noqa: B009
-    _weakref, "_remove_dead_weakref"
-)
 
 
 class _Attempt(Generic[V]):
@@ -203,14 +198,20 @@ class _ValueRef(weakref.ref[V]):
     key: Hashable
 
 
-def _remover(
-    values: dict[Hashable, _ValueRef[Any]],
-    remove_dead: Callable[[dict[Any, Any], object], None] = _remove_dead_weakref,
-) -> Callable[[_ValueRef[Any]], None]:
-    def remove(ref: _ValueRef[Any]) -> None:
-        remove_dead(values, ref.key)
+@final
+class _Remover:
+    """The callback of a cache's weak references: removes the entry of a dead value."""
 
-    return remove
+    __slots__ = ("values",)
+
+    # Bound here, not looked up in module globals (see intern._shutdown).
+    _remove_dead = staticmethod(remove_dead_weakref)
+
+    def __init__(self, values: dict[Hashable, _ValueRef[Any]]) -> None:
+        self.values = values
+
+    def __call__(self, ref: _ValueRef[Any]) -> None:
+        self._remove_dead(self.values, ref.key)
 
 
 class WeakCache(Generic[K, V]):
@@ -288,7 +289,7 @@ class WeakCache(Generic[K, V]):
         self._count_lock = threading.RLock()
         self._hits = 0
         self._misses = 0
-        self._remove = _remover(self._values)
+        self._remove = _Remover(self._values)
         _caches.add(self)
 
     def __getitem__(self, key: K) -> V:

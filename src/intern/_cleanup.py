@@ -19,8 +19,8 @@ back), and it decides who wins between the callback and ``Cleanup.stop()``.
   run during shutdown still uses; the operating system reclaims memory maps and file
   descriptors of the exiting process anyway.
 - What runs from a callback or from ``__del__`` during shutdown (``_Task.__call__``,
-  ``Cleanup``'s methods and ``add_cleanup``) reaches everything through attributes,
-  closure cells or default arguments, never module globals, which shutdown clears.
+  ``Cleanup``'s methods and ``add_cleanup``) follows ``intern._shutdown``:
+  ``add_cleanup`` is a closure, the rest reach their helpers through attributes.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import functools
 import types
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Self, TypeVar, final
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast, final
 
 S = TypeVar("S")
 
@@ -183,40 +183,42 @@ def _describe_closure_reference(obj: object, fn: types.FunctionType) -> str | No
     return None
 
 
-def _describe_function_reference(
-    obj: object,
-    fn: object,
-    method_types: tuple[type, ...] = (
-        types.MethodType,
-        types.BuiltinMethodType,
-        types.MethodWrapperType,
-    ),
-    partial_type: type[functools.partial[Any]] = functools.partial,
-    function_type: type[types.FunctionType] = types.FunctionType,
-    describe_closure_reference: Callable[
-        [object, types.FunctionType], str | None
-    ] = _describe_closure_reference,
-) -> str | None:
+@final
+class _FunctionReference:
     """Say how ``fn`` holds ``obj`` directly: is it, is bound to it, or holds it.
 
     Looks through bound methods and ``functools.partial`` to the function inside.
     """
-    for _ in range(100):  # methods and partials nest only so deep in practice
-        if fn is obj:
-            return "fn is obj itself"
-        if isinstance(fn, method_types):
-            if getattr(fn, "__self__", None) is obj:
-                return "fn is a method bound to obj"
-            fn = getattr(fn, "__func__", None)  # only Python methods have a function inside
-        elif isinstance(fn, partial_type):
-            if any(held is obj for held in (*fn.args, *fn.keywords.values())):
-                return "fn is a functools.partial holding obj"
-            fn = fn.func
-        elif isinstance(fn, function_type):
-            return describe_closure_reference(obj, fn)
-        else:
-            return None
-    return None
+
+    __slots__ = ()
+
+    # Bound here, not looked up in module globals (see intern._shutdown).
+    _method_types = (types.MethodType, types.BuiltinMethodType, types.MethodWrapperType)
+    _partial_type = functools.partial
+    _function_type = types.FunctionType
+    _describe_closure_reference = staticmethod(_describe_closure_reference)
+
+    def __call__(self, obj: object, fn: object) -> str | None:
+        for _ in range(100):  # methods and partials nest only so deep in practice
+            if fn is obj:
+                return "fn is obj itself"
+            if isinstance(fn, self._method_types):
+                if getattr(fn, "__self__", None) is obj:
+                    return "fn is a method bound to obj"
+                fn = getattr(fn, "__func__", None)  # only Python methods have a function inside
+            elif isinstance(fn, self._partial_type):
+                partial = cast("functools.partial[object]", fn)
+                if any(held is obj for held in (*partial.args, *partial.keywords.values())):
+                    return "fn is a functools.partial holding obj"
+                fn = partial.func
+            elif isinstance(fn, self._function_type):
+                return self._describe_closure_reference(obj, fn)
+            else:
+                return None
+        return None
+
+
+_describe_function_reference = _FunctionReference()
 
 
 def _make_add_cleanup() -> Callable[..., Cleanup]:

@@ -40,13 +40,12 @@ are reachable from the registry, so a part that refers to an enclosing handle
 keeps it alive while that reference stays: only a reference from the handle
 would let the collector see that cycle, and handles have no room for one.
 
-Like ``_pure.py``, the keeper's callback reaches what it needs through default
-arguments, not module globals, which shutdown clears while handles still die.
+The keeper's callback runs whenever a handle dies, during shutdown too: it
+follows ``intern._shutdown``.
 """
 
 from __future__ import annotations
 
-import _weakref
 import dataclasses
 import operator
 import sys
@@ -56,17 +55,14 @@ from collections.abc import Callable, Hashable
 from types import GetSetDescriptorType, MemberDescriptorType
 from typing import TYPE_CHECKING, Any, NoReturn, Self, TypeVar, cast, final
 
+from intern._shutdown import remove_dead_weakref
+
 if TYPE_CHECKING:
     from intern import Handle, Interner
 
 T = TypeVar("T", bound=Hashable)
 
 Make = Callable[[Any], "Handle[Any]"]
-
-# The atomic "delete this key if its weak reference is dead" (see _pure.py).
-_remove_dead_weakref: Callable[[dict[Any, Any], object], None] = getattr(  # noqa: B009
-    _weakref, "_remove_dead_weakref"
-)
 
 
 class _Keeper(weakref.ref["Handle[Any]"]):
@@ -77,31 +73,38 @@ class _Keeper(weakref.ref["Handle[Any]"]):
     key: int
 
 
-_keepers: dict[int, _Keeper] = {}
-"""Every keeper, by the identity of its (live) handle."""
+@final
+class _Keepers:
+    """Every keeper, by the identity of its (live) handle."""
+
+    __slots__ = ("by_handle", "forget")
+
+    # Bound here, not looked up in module globals (see intern._shutdown).
+    _new_keeper = _Keeper
+    _remove_dead = staticmethod(remove_dead_weakref)
+
+    def __init__(self) -> None:
+        self.by_handle: dict[int, _Keeper] = {}
+        self.forget = self._forget  # the callback, bound once
+
+    def keep(self, handle: Handle[Any], children: tuple[Handle[Any], ...]) -> None:
+        """Make ``handle`` keep ``children`` alive for as long as it lives."""
+        key = id(handle)
+        by_handle = self.by_handle
+        if key in by_handle:
+            return  # already deep: its parts are kept
+        keeper = self._new_keeper(handle, self.forget)
+        keeper.children, keeper.key = children, key
+        if by_handle.setdefault(key, keeper) is not keeper:
+            del keeper  # another thread registered first; this one dies uncalled
+
+    def _forget(self, keeper: _Keeper) -> None:
+        # The handle is gone: drop the keeper, and with it the part handles. A
+        # keeper registered later under a reused id is alive, so it stays.
+        self._remove_dead(self.by_handle, keeper.key)
 
 
-def _forget(keeper: _Keeper, keepers: dict[int, _Keeper] = _keepers) -> None:
-    # The handle is gone: drop the keeper, and with it the part handles. A
-    # keeper registered later under a reused id is alive, so it stays.
-    _remove_dead_weakref(keepers, keeper.key)
-
-
-def _keep_parts(
-    handle: Handle[Any],
-    children: tuple[Handle[Any], ...],
-    keepers: dict[int, _Keeper] = _keepers,
-    new_keeper: type[_Keeper] = _Keeper,
-    forget: Callable[[_Keeper], None] = _forget,
-) -> None:
-    """Make ``handle`` keep ``children`` alive for as long as it lives."""
-    key = id(handle)
-    if key in keepers:
-        return  # already deep: its parts are kept
-    keeper = new_keeper(handle, forget)
-    keeper.children, keeper.key = children, key
-    if keepers.setdefault(key, keeper) is not keeper:
-        del keeper  # another thread registered first; this one dies uncalled
+_keepers = _Keepers()
 
 
 def _frozen_attrs_fields(cls: type) -> list[str] | None:
@@ -366,7 +369,7 @@ def make_deep_with(make: Make, value: Any, /, *, limit: int | None = None) -> Ha
             if any(map(is_not, canonical, parts)):
                 value = _rebuild(value, kind, names, canonical)
             handle = make(value)
-            _keep_parts(handle, tuple(done))
+            _keepers.keep(handle, tuple(done))
             if not stack:
                 return handle
             weight -= FROZEN_CLASS_DEPTH if kind == "fields" else 1

@@ -7,11 +7,12 @@ therefore never reads a module global when it runs. The rule this package
 follows:
 
 - Such code is a method, and reaches its helpers through attributes of its class
-  (bound when the module is imported: ``_helper = staticmethod(helper)``) or of
-  its instance.
-- The only exceptions are ``make`` and ``get`` of the pure-Python interner, which
-  are closures so that the hit path reads its few names from closure cells, the
-  fastest place; cells survive shutdown too.
+  (bound when the module is imported, as ``_helper = staticmethod(helper)``) or of
+  its instance. Callbacks are bound methods or instances with ``__call__``.
+- The exceptions are the few public functions that must be functions, and fast:
+  ``make`` and ``get`` of the pure-Python interner and ``add_cleanup``. They are
+  closures, whose cells (the fastest place to read a name from) survive
+  shutdown too.
 - Builtins (``hash``, ``type``, ``len``...) are safe: a function keeps the builtins
   it was created with.
 """
