@@ -6,6 +6,7 @@ import copy
 import pickle
 import subprocess
 import sys
+import threading
 import weakref
 from typing import Any
 
@@ -161,3 +162,70 @@ def test_handle_of_a_non_default_interner_unpickles_into_the_default() -> None:
     loaded = pickle.loads(pickle.dumps(handle))
     assert loaded is not handle
     assert loaded is intern.make("elsewhere")
+
+
+class Node:
+    """Equal by key; may hold handles, its own among them."""
+
+    def __init__(self, key: int) -> None:
+        self.key = key
+        self.handle: intern.Handle[Any] | None = None
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Node) and other.key == self.key
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_a_handle_whose_value_refers_back_to_it_refuses_to_pickle(
+    impl: Implementation, monkeypatch: pytest.MonkeyPatch, protocol: int
+) -> None:
+    # Loading would call intern.make(value) on a value still being built, whose
+    # __hash__ then fails: refused when pickling, saying why.
+    monkeypatch.setattr(intern, "make", impl.make)
+    node = Node(1)
+    node.handle = impl.make(node)
+    with pytest.raises(pickle.PicklingError, match="'Node' value that refers back to that very"):
+        pickle.dumps(node.handle, protocol)
+    with pytest.raises(pickle.PicklingError, match="refers back"):
+        pickle.dumps([node.handle], protocol)
+
+
+def test_a_handle_reached_again_through_another_handle_refuses_to_pickle(
+    impl: Implementation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(intern, "make", impl.make)
+    first, second = Node(1), Node(2)
+    first.handle = impl.make(second)
+    second.handle = impl.make(first)  # first -> handle of second -> second -> handle of first
+    with pytest.raises(pickle.PicklingError, match="refers back"):
+        pickle.dumps(impl.make(first))
+
+
+def test_handles_inside_values_pickle_when_they_lead_back_to_nothing(
+    impl: Implementation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(intern, "make", impl.make)
+    inner = impl.make(("inner", 1))
+    outer = Node(2)
+    outer.handle = inner
+    outer_handle = impl.make(outer)
+    loaded = pickle.loads(pickle.dumps([outer_handle, inner]))
+    assert loaded[0] is outer_handle
+    assert loaded[1] is inner
+    assert loaded[0].value.handle is inner
+
+
+def test_an_unpicklable_value_gets_pickles_own_error(
+    impl: Implementation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The trial pickling that looks for a way back to the handle leaves errors
+    # of its own to the real pickling.
+    monkeypatch.setattr(intern, "make", impl.make)
+    node = Node(3)
+    node.handle = impl.make(("x", 1))
+    node.lock = threading.Lock()  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
+    with pytest.raises(TypeError, match="lock"):
+        pickle.dumps(impl.make(node))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -92,6 +93,24 @@ def test_get_of_an_unhashable_value_raises_type_error(interner: intern.Interner[
     interner.make((1,))
     with pytest.raises(TypeError, match=r"'list' at \[0\]"):
         interner.get(([1],))
+
+
+@pytest.mark.parametrize("operation", ["get", "in"])
+def test_an_unhashable_value_of_a_type_never_seen_raises_on_lookup(
+    interner: intern.Interner[Any], operation: str
+) -> None:
+    # No table for tuples exists yet: the lookup must still hash, and explain.
+    lookups: dict[str, Callable[[object], object]] = {
+        "get": interner.get,
+        "in": lambda value: value in interner,
+    }
+    with pytest.raises(
+        TypeError, match=r"'tuple' has an element of unhashable type 'list' at \[1\]"
+    ):
+        lookups[operation]((1, [2]))
+    with pytest.raises(TypeError, match="not unhashable type 'set'"):
+        lookups[operation]({3})
+    assert interner.stats() == intern.Stats(live=0, created=0, reclaimed=0)
 
 
 def test_membership_says_whether_a_live_handle_exists(interner: intern.Interner[Any]) -> None:

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import pytest
 
 import intern
-from tests.helpers import Variant, collect
+from tests.helpers import Implementation, Variant, collect
 
 
 def test_entry_goes_away_when_the_last_handle_is_dropped(interner: intern.Interner[Any]) -> None:
@@ -217,3 +217,125 @@ def test_a_tuple_subclass_that_hides_an_element_from_iteration_is_reclaimed(
     collect()
     assert holder_ref() is None
     assert len(interner) == 0
+
+
+class Key:
+    """Equal by key: a value that can hold its own handle."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.handle: intern.Handle[Any] | None = None
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Key) and other.key == self.key
+
+
+class Holder:
+    late: object = None
+    keeper: object = None
+
+
+def test_make_while_the_collector_clears_garbage_never_gets_a_handle_it_clears(
+    interner: intern.Interner[Any],
+) -> None:
+    # A finalizer run by the collector hangs a new object on another piece of
+    # the garbage; when the collector clears that piece (its delete phase,
+    # before it has cleared the handle), the new object's __del__ interns a
+    # value equal to the garbage handle's. It must not get that handle, which
+    # the collector is about to clear.
+    made: list[intern.Handle[Any]] = []
+
+    class Late:
+        def __del__(self) -> None:
+            made.append(interner.make(Key("k")))
+
+    class Finalized:
+        holder: Holder
+
+        def __del__(self) -> None:
+            self.holder.late = Late()
+
+    def build() -> None:
+        holder, finalized = Holder(), Finalized()  # made first: cleared first
+        finalized.holder, holder.keeper = holder, finalized
+        value = Key("k")
+        value.handle = interner.make(value)
+        value.keeper = finalized  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
+
+    collect()
+    gc.disable()
+    try:
+        build()
+        gc.collect()
+    finally:
+        gc.enable()
+    assert len(made) == 1
+    [handle] = made
+    assert handle.value == Key("k")
+    assert "cleared" not in repr(handle)
+    assert interner.make(Key("k")) is handle
+    assert interner.stats() == intern.Stats(live=1, created=2, reclaimed=1)
+
+
+def test_a_handle_a_finalizer_brings_back_to_life_is_canonical_in_c(
+    interner: intern.Interner[Any], variant: Variant
+) -> None:
+    # The collector takes a handle in a garbage cycle out of the table before
+    # finalizers run (as it clears weak references); the C implementation puts
+    # it back once the collection is over if a finalizer revived it. Under pure
+    # Python it stays out, as a weakly referenced object would.
+    revived: list[intern.Handle[Any]] = []
+
+    class Reviving(Key):
+        def __del__(self) -> None:
+            if self.handle is not None:  # the value interned, not a probe
+                revived.append(self.handle)
+
+    def build() -> None:
+        value = Reviving("k")
+        value.handle = interner.make(value)
+
+    build()
+    collect()
+    [handle] = revived
+    assert handle.value == Key("k")
+    if variant.name == "c":
+        assert interner.make(Reviving("k")) is handle
+        assert interner.stats() == intern.Stats(live=1, created=1, reclaimed=0)
+    else:
+        assert interner.make(Reviving("k")) is not handle
+        assert interner.stats() == intern.Stats(live=0, created=2, reclaimed=2)
+    revived.clear()
+    del handle
+    collect()
+    assert len(interner) == 0
+
+
+def test_a_handle_made_by_a_weakref_callback_of_the_collection_stays_canonical(
+    interner: intern.Interner[Any],
+) -> None:
+    # A weak reference callback run by the collector asks for the value of a
+    # garbage handle: whichever handle it gets is the canonical one afterwards.
+    made: list[intern.Handle[Any]] = []
+
+    def build() -> weakref.ref[intern.Handle[Any]]:
+        value = Key("k")
+        value.handle = interner.make(value)
+        return weakref.ref(value.handle, lambda _: made.append(interner.make(Key("k"))))
+
+    witness = build()
+    collect()
+    assert witness() is None
+    [handle] = made
+    assert handle.value == Key("k")
+    assert interner.make(Key("k")) is handle
+    assert interner.get(Key("k")) is handle
+    assert len(interner) == 1
+
+
+def test_handle_type_offers_no_finalizer_to_call(impl: Implementation) -> None:
+    # Only the collector may take a live handle out of its table.
+    assert not hasattr(impl.make(("x",)), "__del__")
