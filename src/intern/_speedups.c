@@ -100,12 +100,18 @@ typedef struct {
     PyObject *check_metaclass;
     PyObject *weakreflist;
     /* Handles evicted by a collection in progress (see handle_finalize), as
-     * borrowed pointers: each leaves the list before it is freed. */
-    struct _handle **evicted;
+     * borrowed pointers (each leaves the list before it is freed), with the
+     * number of inserts when each was evicted. */
+    struct _evicted *evicted;
     Py_ssize_t evicted_count;
     Py_ssize_t evicted_capacity;
     int evicting;          /* listed in the module's evicting list */
 } InternerObject;
+
+typedef struct _evicted {
+    struct _handle *handle;
+    uint64_t inserts;
+} evicted_t;
 
 typedef struct _handle {
     PyObject_HEAD
@@ -331,15 +337,16 @@ evicted_append(InternerObject *self, HandleObject *handle)
 {
     if (self->evicted_count == self->evicted_capacity) {
         Py_ssize_t capacity = self->evicted_capacity ? 2 * self->evicted_capacity : 8;
-        HandleObject **evicted =
-            PyMem_Realloc(self->evicted, (size_t)capacity * sizeof(HandleObject *));
+        evicted_t *evicted = PyMem_Realloc(self->evicted, (size_t)capacity * sizeof(evicted_t));
         if (evicted == NULL) {
             return -1;
         }
         self->evicted = evicted;
         self->evicted_capacity = capacity;
     }
-    self->evicted[self->evicted_count++] = handle;
+    evicted_t *entry = &self->evicted[self->evicted_count++];
+    entry->handle = handle;
+    entry->inserts = self->inserts;
     return 0;
 }
 
@@ -347,7 +354,7 @@ static void
 evicted_remove(InternerObject *self, HandleObject *handle)
 {
     for (Py_ssize_t i = 0; i < self->evicted_count; i++) {
-        if (self->evicted[i] == handle) {
+        if (self->evicted[i].handle == handle) {
             self->evicted[i] = self->evicted[--self->evicted_count];
             return;
         }
@@ -383,18 +390,22 @@ table_has_candidate(InternerObject *self, HandleObject *handle)
 
 /* After a collection: the handles it evicted and did not destroy were brought
  * back to life by a finalizer. Each goes back in its table, unless a handle of
- * the same hash and type was made meanwhile (perhaps of an equal value): then
- * it leaves for good, as a weakly referenced object would. Runs no user code
- * but the deallocation of interners. */
+ * the same hash and type may have been made since it left (perhaps of an equal
+ * value; only a comparison, user code, could tell): then it leaves for good,
+ * as a weakly referenced object would. Runs no user code but the deallocation
+ * of interners. */
 static void
 restore_evicted(InternerObject *self)
 {
     Py_ssize_t left = 0;
     Py_BEGIN_CRITICAL_SECTION(self);
     self->evicting = 0;
+    uint64_t inserts = self->inserts;  /* before the restored ones count */
     while (self->evicted_count > 0) {
-        HandleObject *handle = self->evicted[--self->evicted_count];
-        if (handle->value != NULL && !table_has_candidate(self, handle)
+        evicted_t entry = self->evicted[--self->evicted_count];
+        HandleObject *handle = entry.handle;
+        int untouched = entry.inserts == inserts;  /* nothing stored since it left */
+        if (handle->value != NULL && (untouched || !table_has_candidate(self, handle))
             && table_insert(self, handle) == 0) {
             handle->owner &= ~OWNER_EVICTED;
         }
