@@ -18,9 +18,9 @@ from tests.helpers import Implementation, Variant
 
 def test_handle_cannot_be_created_directly(impl: Implementation) -> None:
     with pytest.raises(TypeError, match=r"use intern\.make\(value\)"):
-        impl.Handle("GET")
+        impl.Handle("GET")  # type: ignore[call-arg, arg-type]  # pyright: ignore[reportCallIssue]
     with pytest.raises(TypeError, match=r"use intern\.make\(value\)"):
-        impl.Handle()
+        impl.Handle()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
 
 
 def test_handle_cannot_be_subclassed(impl: Implementation) -> None:

@@ -135,7 +135,7 @@ def error_paths(impl: Implementation) -> None:
         with pytest.raises(TypeError, match="metaclass"):
             interner.make(OddlyTyped())
         with pytest.raises(TypeError):
-            impl.Handle()
+            impl.Handle()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
         with pytest.raises(TypeError):
             impl.Interner(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
     assert interner.make(stored.value) is stored

@@ -75,14 +75,14 @@ def test_positional_and_keyword_arguments_make_different_entries_as_in_functools
 
 
 def test_cache_info_counts_hits_misses_and_live_entries() -> None:
-    assert load_page.cache_info() == intern.CacheInfo(hits=0, misses=0, currsize=0)
+    assert load_page.cache_info() == intern.CacheInfo(hits=0, misses=0, maxsize=None, currsize=0)
     first = load_page(1)
     load_page(1)
     load_page(1)
     second = load_page(2)
-    assert load_page.cache_info() == intern.CacheInfo(hits=2, misses=2, currsize=2)
+    assert load_page.cache_info() == intern.CacheInfo(hits=2, misses=2, maxsize=None, currsize=2)
     del first
-    assert load_page.cache_info() == intern.CacheInfo(hits=2, misses=2, currsize=1)
+    assert load_page.cache_info() == intern.CacheInfo(hits=2, misses=2, maxsize=None, currsize=1)
     assert second.number == 2
 
 
@@ -90,10 +90,10 @@ def test_cache_clear_forgets_results_and_resets_the_statistics() -> None:
     page = load_page(1)
     load_page(1)
     load_page.cache_clear()
-    assert load_page.cache_info() == intern.CacheInfo(hits=0, misses=0, currsize=0)
+    assert load_page.cache_info() == intern.CacheInfo(hits=0, misses=0, maxsize=None, currsize=0)
     again = load_page(1)
     assert again is not page
-    assert load_page.cache_info() == intern.CacheInfo(hits=0, misses=1, currsize=1)
+    assert load_page.cache_info() == intern.CacheInfo(hits=0, misses=1, maxsize=None, currsize=1)
 
 
 def test_unhashable_arguments_raise_type_error() -> None:
@@ -128,7 +128,7 @@ def test_exception_from_the_function_propagates_and_is_not_cached() -> None:
         flaky(1)
     page = flaky(1)
     assert page.number == 1
-    assert flaky.cache_info() == intern.CacheInfo(hits=0, misses=2, currsize=1)
+    assert flaky.cache_info() == intern.CacheInfo(hits=0, misses=2, maxsize=None, currsize=1)
 
 
 def test_decorated_function_keeps_its_name_doc_and_signature() -> None:
@@ -165,7 +165,9 @@ def test_concurrent_calls_with_equal_arguments_call_the_function_once() -> None:
         opener.join()
     assert made == [7]
     assert all(page is pages[0] for page in pages)
-    assert slow_page.cache_info() == intern.CacheInfo(hits=0, misses=threads, currsize=1)
+    assert slow_page.cache_info() == intern.CacheInfo(
+        hits=0, misses=threads, maxsize=None, currsize=1
+    )
 
 
 class Book:

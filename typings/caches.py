@@ -49,6 +49,7 @@ assert_type(load("index", fresh=True), Page)
 assert_type(load.cache_info(), CacheInfo)
 assert_type(load.cache_info().hits, int)
 assert_type(load.cache_info().misses, int)
+assert_type(load.cache_info().maxsize, None)
 assert_type(load.cache_info().currsize, int)
 assert_type(load.cache_clear(), None)
 

@@ -26,6 +26,10 @@ handle = intern.make("GET")
 handle.value = "PUT"  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
 wrong: Handle[int] = handle  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
 
+# Handles come from make() only; constructing one raises TypeError at run time.
+Handle("x")  # type: ignore[call-arg, arg-type]  # pyright: ignore[reportCallIssue]
+Handle()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+
 stats = intern.stats()
 stats.live = 0  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
 

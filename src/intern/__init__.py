@@ -20,7 +20,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from intern._cache import CacheInfo, WeakCache, weak_cache
 from intern._cleanup import Cleanup, add_cleanup
@@ -47,7 +47,7 @@ __all__ = [
 
 T = TypeVar("T", bound=Hashable)
 
-implementation: str
+implementation: Literal["c", "python"]
 """Which implementation is in use: ``"c"`` (the accelerator) or ``"python"``."""
 
 if TYPE_CHECKING:

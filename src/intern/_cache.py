@@ -440,11 +440,14 @@ class CacheInfo(NamedTuple):
 
     ``hits`` counts calls answered by a live cached value; ``misses`` counts calls
     that found none (and called the function, or waited for a call in progress);
-    ``currsize`` is the number of live entries.
+    ``maxsize`` is always ``None``, as the cache has no bound but the lives of its
+    values; ``currsize`` is the number of live entries. The fields and their order
+    are those of ``functools.lru_cache``'s ``cache_info()``.
     """
 
     hits: int
     misses: int
+    maxsize: None
     currsize: int
 
 
@@ -476,9 +479,9 @@ class _WeakCachedFunction(Generic[P, R]):
         return self._cache[(args, tuple(kwargs.items()) if kwargs else ())]
 
     def cache_info(self) -> CacheInfo:
-        """Return ``CacheInfo(hits, misses, currsize)``."""
+        """Return ``CacheInfo(hits, misses, maxsize=None, currsize)``."""
         hits, misses = self._cache._info()  # pyright: ignore[reportPrivateUsage] -- the module's own cache
-        return CacheInfo(hits, misses, len(self._cache))
+        return CacheInfo(hits, misses, None, len(self._cache))
 
     def cache_clear(self) -> None:
         """Forget every cached result and reset the statistics."""
@@ -529,6 +532,6 @@ def weak_cache(function: Callable[P, R], /) -> _WeakCachedFunction[P, R]:
     >>> load_page(3) is page
     True
     >>> load_page.cache_info()
-    CacheInfo(hits=1, misses=1, currsize=1)
+    CacheInfo(hits=1, misses=1, maxsize=None, currsize=1)
     """
     return _WeakCachedFunction(function)

@@ -57,7 +57,18 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable, Hashable
-from typing import Any, Generic, NoReturn, Self, SupportsIndex, TypeVar, cast, final
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Generic,
+    Never,
+    NoReturn,
+    Self,
+    SupportsIndex,
+    TypeVar,
+    cast,
+    final,
+)
 
 from intern._checks import (
     check_hashable_type,
@@ -111,8 +122,15 @@ class Handle(Generic[T_co]):
     __slots__ = ("__weakref__", "_value")
     _value: T_co
 
-    def __new__(cls, *args: object, **kwargs: object) -> Self:
-        raise TypeError("Handle objects are not created directly: use intern.make(value)")
+    if TYPE_CHECKING:
+        # No argument can be given for _never (of type Never): constructing a
+        # handle is a type error, as it is an error at run time.
+        def __new__(cls, *, _never: Never) -> Self: ...
+
+    else:
+
+        def __new__(cls, *args, **kwargs):
+            raise TypeError("Handle objects are not created directly: use intern.make(value)")
 
     def __init_subclass__(cls, **kwargs: object) -> NoReturn:
         raise TypeError("Handle is final and cannot be subclassed")

@@ -1,7 +1,7 @@
 # The C implementation's API: the same names and signatures as intern._pure.
 from collections.abc import Callable, Hashable
 from types import GenericAlias
-from typing import Any, Generic, Self, SupportsIndex, TypeVar, final
+from typing import Any, Generic, Never, Self, SupportsIndex, TypeVar, final
 
 from intern._stats import Stats
 
@@ -10,7 +10,8 @@ _T_co = TypeVar("_T_co", bound=Hashable, covariant=True)
 
 @final
 class Handle(Generic[_T_co]):
-    def __new__(cls, *args: object, **kwargs: object) -> Self: ...
+    # Not constructible: no argument can be given for _never (of type Never).
+    def __new__(cls, *, _never: Never) -> Self: ...
     @property
     def value(self) -> _T_co: ...
     def __copy__(self) -> Self: ...
