@@ -168,6 +168,18 @@ def _memcheck_errors(report: Path) -> tuple[list[str], int]:
 
 
 @nox.session(python=PYTHONS[0])
+def mutants(session: nox.Session) -> None:
+    """Sample mutants of the pure-Python modules and print how many the tests kill.
+
+    A measurement, not a check, so not in the default run: it fails only if the
+    unmutated code fails its tests. Options go to tests/mutants.py:
+    `nox -s mutants -- --sample 80 --seed 1 --module _cache`.
+    """
+    session.install(".", *_group("test"))
+    session.run("python", "tests/mutants.py", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
 def demo(session: nox.Session) -> None:
     """Run the README's quick start, its recipe and its main job, as a newcomer would."""
     session.install(".")

@@ -100,6 +100,15 @@ def test_quick_text_run_prints_a_table_per_case(capsys: pytest.CaptureFixture[st
     assert all(row[3].endswith("x") for row in rows)  # the ratio
 
 
+def test_a_copy_is_an_equal_value_made_of_new_objects() -> None:
+    copy = _bench._copy  # pyright: ignore[reportPrivateUsage] -- what the cases compare
+    text = "".join(["GET ", "/index.html"])
+    assert copy(text) == text
+    assert copy(text) is not text
+    record = (text, ("".join(["x", "yz"]), 200))
+    assert copy(record) == record
+
+
 def test_every_importable_implementation_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         _bench,
