@@ -56,6 +56,8 @@ def test_a_missing_extension_falls_back_to_python_with_a_warning() -> None:
         assert intern.make("x") is intern.make("x")
         [warning] = caught
         assert warning.category is RuntimeWarning
+        # Pointing at the import that chose the fallback, in the user's code.
+        assert (warning.filename, warning.lineno) == ("<string>", 6), (warning.filename, warning.lineno)
         print(warning.message)
         """,
         VARIANTS[1],
