@@ -1,0 +1,26 @@
+"""Sphinx configuration for intern's documentation (``nox -s docs`` builds it).
+
+Sphinx, not MkDocs: its autodoc builds the API reference from the docstrings,
+which are already written in its markup (``double backticks``), so nothing is
+written twice; MyST lets the guide pages be Markdown, as README.md is. The
+reference documents the pure-Python implementation, whose docstrings carry the
+examples (``nox -s docs`` sets ``INTERN_PURE_PYTHON=1``); the C one has the same API.
+"""
+
+from __future__ import annotations
+
+project = "intern"
+author = "The intern developers"
+copyright = "2026, the intern developers"
+
+extensions = ["myst_parser", "sphinx.ext.autodoc"]
+source_suffix = {".md": "markdown"}
+exclude_patterns = ["_build"]
+myst_heading_anchors = 3  # links to sections of a page, as on GitHub
+
+autodoc_member_order = "bysource"
+autodoc_typehints = "signature"
+
+html_theme = "furo"
+html_title = "intern"
+html_static_path = ["_static"]
