@@ -57,7 +57,8 @@ def test_a_missing_extension_falls_back_to_python_with_a_warning() -> None:
         [warning] = caught
         assert warning.category is RuntimeWarning
         # Pointing at the import that chose the fallback, in the user's code.
-        assert (warning.filename, warning.lineno) == ("<string>", 6), (warning.filename, warning.lineno)
+        where = (warning.filename, warning.lineno)
+        assert where == ("<string>", 6), where
         print(warning.message)
         """,
         VARIANTS[1],
