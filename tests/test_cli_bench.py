@@ -12,6 +12,7 @@ import pytest
 
 import intern._pure
 from intern import _bench
+from intern._report import BenchReport, CaseReport, Result
 from tests.helpers import run_cli
 
 CASES = [
@@ -107,3 +108,15 @@ def test_every_importable_implementation_is_found(monkeypatch: pytest.MonkeyPatc
         (("python", "intern._pure"), ("missing", "intern._no_such_module")),
     )
     assert _bench.implementations() == [("python", intern._pure.Interner)]
+
+
+def test_json_holds_every_field_of_the_report_in_order() -> None:
+    case = CaseReport("churn", "title", "a", (Result("a", 2.5, 1.0, None),))
+    report = BenchReport("CPython 3.11.7", "x86_64", "AMD EPYC", ("python", "c"), False, 9, (case,))
+    assert json.dumps(report.as_json()) == (
+        '{"python": "CPython 3.11.7", "machine": "x86_64", "cpu": "AMD EPYC",'
+        ' "implementations": ["python", "c"], "quick": false, "rounds": 9,'
+        ' "cases": [{"name": "churn", "title": "title", "baseline": "a",'
+        ' "results": [{"contender": "a", "ns_per_op": 2.5, "ratio": 1.0,'
+        ' "bytes_per_entry": null}]}]}'
+    )
