@@ -5,13 +5,17 @@ Times are never asserted: machines are shared and noisy.
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import subprocess
+import sys
 
 import pytest
 
 import intern._pure
-from intern import _bench
+from intern import _bench, _cli, _measure
+from intern._measure import Case, Settings
 from intern._report import BenchReport, CaseReport, Result
 from tests.helpers import run_cli
 
@@ -84,6 +88,8 @@ def test_help_describes_every_case_and_what_bytes_per_entry_means(
     for what in ["very objects", "Pool.value per field", "Pool.value_deep per record"]:
         assert what in text
     assert "In the records case, bytes/entry is per record" in text
+    assert f"about {_bench.FULL_SECONDS} s" in text
+    assert f"about {_bench.QUICK_SECONDS} s with --quick" in text
 
 
 def test_quick_text_run_prints_a_table_per_case(capsys: pytest.CaptureFixture[str]) -> None:
@@ -120,3 +126,124 @@ def test_json_holds_every_field_of_the_report_in_order() -> None:
         ' "results": [{"contender": "a", "ns_per_op": 2.5, "ratio": 1.0,'
         ' "bytes_per_entry": null}]}]}'
     )
+
+
+@pytest.fixture
+def brief(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make --quick as short as it goes: one round, one pass, the least data and memory traced."""
+    monkeypatch.setattr(_bench, "QUICK", Settings(rounds=1, turn_ns=1))
+    monkeypatch.setattr(_bench, "TRACED", _bench.ENTRIES)
+    monkeypatch.setattr(_bench, "QUICK_RECORDS", 100)
+
+
+class Screen:
+    """A terminal that both standard streams write to; what it shows, in order."""
+
+    def __init__(self) -> None:
+        self.shown = ""
+
+    def lines(self) -> list[str]:
+        """Return the lines as they look in the end: a carriage return writes over a line."""
+        lines: list[str] = []
+        for line in self.shown.split("\n"):
+            looks = ""
+            for part in line.split("\r"):
+                looks = part + looks[len(part) :]
+            lines.append(looks.rstrip())
+        return lines
+
+
+class TerminalStream(io.StringIO):
+    """A stream on a ``Screen``: it shows text when flushed, or at once if unbuffered."""
+
+    def __init__(self, screen: Screen, *, buffered: bool) -> None:
+        super().__init__()
+        self.screen = screen
+        self.buffered = buffered
+        self.written = ""
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.written += text
+        if not self.buffered:
+            self.screen.shown += text
+            return len(text)
+        return super().write(text)
+
+    def flush(self) -> None:
+        self.screen.shown += self.getvalue()
+        self.seek(0)
+        self.truncate()
+
+
+def on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> tuple[Screen, TerminalStream, TerminalStream]:
+    """Put both standard streams on one screen: stdout buffered (as into a pipe), stderr not."""
+    screen = Screen()
+    out = TerminalStream(screen, buffered=True)
+    err = TerminalStream(screen, buffered=False)
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    return screen, out, err
+
+
+@pytest.mark.usefixtures("brief")
+def test_each_table_is_shown_as_soon_as_its_case_is_done_after_its_progress(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    screen, out, err = on_a_terminal(monkeypatch)
+    assert _cli.main(["bench", "--quick"]) == 0
+    titles = [line for line in out.written.splitlines() if line.endswith(":")]
+    assert len(titles) == len(CASES)
+    shown = screen.shown
+    positions: list[int] = []
+    for number, title in enumerate(titles, 1):
+        positions.append(shown.index(f"\r[{number}/{len(CASES)}] measuring "))
+        positions.append(shown.index(f"\n{title}\n"))
+    assert positions == sorted(positions)
+    assert screen.lines() == [*out.written.splitlines(), ""]  # no trace of the progress line
+    assert err.written.count("\r[") == len(CASES)
+
+
+@pytest.mark.usefixtures("brief")
+def test_json_shows_no_progress_even_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, out, err = on_a_terminal(monkeypatch)
+    assert _cli.main(["bench", "--quick", "--json"]) == 0
+    assert err.written == ""
+    assert [case["name"] for case in json.loads(out.written)["cases"]] == CASES
+
+
+@pytest.mark.usefixtures("brief")
+def test_interrupt_keeps_the_tables_done_and_erases_the_progress_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    screen, out, _ = on_a_terminal(monkeypatch)
+    measured: list[str] = []
+
+    def measure_then_interrupt(case: Case, settings: Settings) -> CaseReport:
+        if measured:
+            raise KeyboardInterrupt
+        measured.append(case.name)
+        return _measure.measure(case, settings)
+
+    monkeypatch.setattr(_bench, "measure", measure_then_interrupt)
+    assert _cli.main(["bench", "--quick"]) == 130
+    tables = out.written.split("\n\n")
+    assert len(tables) == 2  # the heading and the first case's table
+    assert tables[1].startswith("hit path: 1,000 interned strings, given as equal copies:\n")
+    assert screen.lines() == [*out.written.splitlines(), "python -m intern: interrupted", ""]
+
+
+def test_bench_stops_quietly_when_its_reader_goes_away() -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "intern", "bench", "--quick"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        assert process.stdout.readline().startswith(b"CPython")
+        process.stdout.close()  # as `| head -1` does, long before the first table
+        errors = process.stderr.read()
+        assert (process.wait(timeout=120), errors) == (1, b"")

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import gc
 import importlib
+import json
 import platform
 import sys
 import weakref
 from collections.abc import Callable, Hashable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TextIO, cast
 
 import intern
 from intern._deep import Pool
@@ -36,7 +37,7 @@ from intern._measure import (
     time_identity,
     time_parse,
 )
-from intern._report import BenchReport, CaseReport
+from intern._report import BenchReport
 from intern._text import Progress
 
 IMPLEMENTATIONS = (("python", "intern._pure"), ("c", "intern._speedups"))
@@ -61,6 +62,10 @@ QUICK_RECORDS = 2_000
 
 QUICK = Settings(rounds=5, turn_ns=1_000_000)
 FULL = Settings(rounds=100, turn_ns=2_000_000)
+QUICK_SECONDS = 2
+"""About how long a quick run takes on the project's machine (two shared cores)."""
+FULL_SECONDS = 60
+"""About how long a full run takes on the project's machine."""
 
 
 def implementations() -> list[tuple[str, type[intern.Interner[Any]]]]:
@@ -392,26 +397,55 @@ def _cases(quick: bool) -> list[tuple[str, Callable[[], Case]]]:
     return cases
 
 
-def run(quick: bool = False, progress: Progress | None = None) -> BenchReport:
-    """Run every case and report the results."""
+def run(
+    quick: bool = False, progress: Progress | None = None, text: TextIO | None = None
+) -> BenchReport:
+    """Run every case and report the results.
+
+    ``progress`` shows ``[k/N]`` and the case being measured. With ``text``, the
+    report is also written there as text while it is measured, as ``as_text()``
+    gives it: the heading at once, each table as soon as its case is done, each
+    flushed, so that a long run shows what it has and an interrupted one keeps it.
+    """
     settings = QUICK if quick else FULL
-    reports: list[CaseReport] = []
-    for label, build in _cases(quick):
-        if progress:
-            progress.show(f"measuring {label}")
-        reports.append(measure(build(), settings))
-        gc.collect()
-    if progress:
-        progress.clear()
-    return BenchReport(
+    report = BenchReport(
         python=f"{platform.python_implementation()} {platform.python_version()}",
         machine=platform.machine(),
         cpu=_cpu_model(),
         implementations=tuple(label for label, _ in implementations()),
         quick=quick,
         rounds=settings.rounds,
-        cases=tuple(reports),
     )
+    if text:
+        _write(text, report.heading())
+    cases = _cases(quick)
+    try:
+        for number, (label, build) in enumerate(cases, 1):
+            if progress:
+                progress.show(f"[{number}/{len(cases)}] measuring {label}")
+            case = measure(build(), settings)
+            report = replace(report, cases=(*report.cases, case))
+            if text:
+                if progress:
+                    progress.clear()  # the terminal may show both streams on one line
+                _write(text, ["", *case.as_text()])
+            gc.collect()
+    finally:
+        if progress:
+            progress.clear()
+    return report
+
+
+def _write(stream: TextIO, lines: list[str]) -> None:
+    stream.write("".join(line + "\n" for line in lines))
+    stream.flush()
+
+
+def command(*, quick: bool, as_json: bool, progress: Progress | None) -> None:
+    """Run the bench for the command line: the tables as they are measured, or JSON at the end."""
+    report = run(quick, progress, None if as_json else sys.stdout)
+    if as_json:
+        print(json.dumps(report.as_json()))
 
 
 def _cpu_model() -> str:

@@ -91,10 +91,12 @@ Progress is shown on stderr when it is a terminal.
 
 {EXIT_STATUSES}"""
 
-BENCH_DESCRIPTION = """\
+BENCH_DESCRIPTION = f"""\
 Time intern.make (each implementation found: python, and c when the accelerator is
 built) against sys.intern, a strong dict pool and a WeakValueDictionary interner,
-on the same data in one run."""
+on the same data in one run. A run takes about {_bench.FULL_SECONDS} s on two shared cores
+(about {_bench.QUICK_SECONDS} s with --quick); each table is printed as soon as its case is
+done, and on a terminal stderr shows which case of how many is being measured."""
 
 BENCH_EPILOG = f"""\
 cases (with their names in --json):
@@ -222,7 +224,11 @@ def _parser() -> argparse.ArgumentParser:
         BENCH_EPILOG,
     )
     bench.set_defaults(command=_run_bench)
-    bench.add_argument("--quick", action="store_true", help="a run of a few seconds, less precise")
+    bench.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"about {_bench.QUICK_SECONDS} s instead of {_bench.FULL_SECONDS}, less precise",
+    )
     return parser
 
 
@@ -277,8 +283,11 @@ def _run_scan(arguments: argparse.Namespace) -> int:
 
 
 def _run_bench(arguments: argparse.Namespace) -> int:
-    report = _bench.run(quick=arguments.quick, progress=_progress())
-    print(json.dumps(report.as_json()) if arguments.json else report.as_text())
+    _bench.command(
+        quick=arguments.quick,
+        as_json=arguments.json,
+        progress=None if arguments.json else _progress(),  # --json is for scripts
+    )
     return EXIT_OK
 
 
