@@ -2,7 +2,7 @@
 
 This module holds the contenders, the data and the cases, and runs them; the
 harness that times them is ``_measure.py``, the results and their tables are
-``_report.py``.
+``_report.py``, their picture ``_chart.py``.
 
 The implementations of ``intern.make`` are found at run time: the pure-Python one
 always, the C accelerator when it is built.
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 import intern
+from intern._chart import render_svg
 from intern._deep import Pool
 from intern._measure import (
     Case,
@@ -66,6 +67,10 @@ QUICK_SECONDS = 2
 """About how long a quick run takes on the project's machine (two shared cores)."""
 FULL_SECONDS = 60
 """About how long a full run takes on the project's machine."""
+
+
+class OutputError(Exception):
+    """The picture cannot be written where it was asked for."""
 
 
 def implementations() -> list[tuple[str, type[intern.Interner[Any]]]]:
@@ -441,11 +446,40 @@ def _write(stream: TextIO, lines: list[str]) -> None:
     stream.flush()
 
 
-def command(*, quick: bool, as_json: bool, progress: Progress | None) -> None:
-    """Run the bench for the command line: the tables as they are measured, or JSON at the end."""
-    report = run(quick, progress, None if as_json else sys.stdout)
-    if as_json:
-        print(json.dumps(report.as_json()))
+def command(*, quick: bool, as_json: bool, svg: str | None, progress: Progress | None) -> None:
+    """Run the bench for the command line, writing to standard output and to ``svg``.
+
+    Standard output gets the tables as they are measured, or with ``as_json`` one
+    JSON object at the end; ``svg`` names a file that gets the picture, or ``-``
+    for standard output instead of the tables (not with ``as_json``). The file is
+    opened before the run, as a shell's ``>`` would, so that one that cannot be
+    written fails at once; it gets the picture once the run ends. Raise
+    ``OutputError`` when it cannot be written.
+    """
+    picture = _open_picture(svg) if svg not in (None, "-") else None
+    try:
+        text = None if as_json or svg == "-" else sys.stdout
+        report = run(quick, progress, text)
+        if as_json:
+            print(json.dumps(report.as_json()))
+        if svg == "-":
+            sys.stdout.write(render_svg(report))
+        if picture:
+            try:
+                with picture:
+                    picture.write(render_svg(report))
+            except OSError as error:
+                raise OutputError(f"{svg}: {error.strerror or error}") from None
+    finally:
+        if picture and not picture.closed:
+            picture.close()  # interrupted: the file is left empty, as after a shell's >
+
+
+def _open_picture(path: str) -> TextIO:
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as error:
+        raise OutputError(f"{path}: {error.strerror or error}") from None
 
 
 def _cpu_model() -> str:

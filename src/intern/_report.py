@@ -1,4 +1,7 @@
-"""The results of ``python -m intern bench``, and their forms as JSON and as text tables."""
+"""The results of ``python -m intern bench``, and their forms as JSON and as text tables.
+
+The picture of them is drawn by ``_chart.py``.
+"""
 
 from __future__ import annotations
 
