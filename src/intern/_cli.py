@@ -91,10 +91,12 @@ Progress is shown on stderr when it is a terminal.
 
 {EXIT_STATUSES}"""
 
-BENCH_DESCRIPTION = """\
+BENCH_DESCRIPTION = f"""\
 Time intern.make (each implementation found: python, and c when the accelerator is
 built) against sys.intern, a strong dict pool and a WeakValueDictionary interner,
-on the same data in one run."""
+on the same data in one run. A run takes about {_bench.FULL_SECONDS} s on two shared cores
+(about {_bench.QUICK_SECONDS} s with --quick); each table is printed as soon as its case is
+done, and on a terminal stderr shows which case of how many is being measured."""
 
 BENCH_EPILOG = f"""\
 cases (with their names in --json):
@@ -137,9 +139,17 @@ figure. In the records case, bytes/entry is per record: all that a parse keeps
 (the records, their fields and the pool that made them canonical), traced by
 tracemalloc, divided by the number of records.
 
+--svg FILE draws the scaling cases (a line per contender), the hit-strings,
+hit-strings-same and hit-records cases and churn (grouped bars) in an SVG
+picture, noting the machine and Python. FILE is opened (emptied) when the run
+starts, so that a path that cannot be written fails at once, and gets the
+picture when the run ends. With --svg -, the picture goes to standard output
+instead of the tables; it cannot be combined with --json.
+
 exit status:
   {EXIT_OK}    done
-  {EXIT_BAD_OUTPUT}    standard output was closed before all was written
+  {EXIT_BAD_OUTPUT}    standard output was closed before all was written, or the --svg FILE
+       cannot be written
   {EXIT_USAGE}    usage error
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
 """
@@ -222,7 +232,16 @@ def _parser() -> argparse.ArgumentParser:
         BENCH_EPILOG,
     )
     bench.set_defaults(command=_run_bench)
-    bench.add_argument("--quick", action="store_true", help="a run of a few seconds, less precise")
+    bench.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"about {_bench.QUICK_SECONDS} s instead of {_bench.FULL_SECONDS}, less precise",
+    )
+    bench.add_argument(
+        "--svg",
+        metavar="FILE",
+        help="also draw the results in FILE, an SVG picture (- for standard output)",
+    )
     return parser
 
 
@@ -277,8 +296,22 @@ def _run_scan(arguments: argparse.Namespace) -> int:
 
 
 def _run_bench(arguments: argparse.Namespace) -> int:
-    report = _bench.run(quick=arguments.quick, progress=_progress())
-    print(json.dumps(report.as_json()) if arguments.json else report.as_text())
+    if arguments.json and arguments.svg == "-":
+        print(
+            f"{PROG} bench: error: --json and --svg - both write to standard output",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        _bench.command(
+            quick=arguments.quick,
+            as_json=arguments.json,
+            svg=arguments.svg,
+            progress=None if arguments.json else _progress(),  # --json is for scripts
+        )
+    except _bench.OutputError as error:
+        print(f"{PROG} bench: error: {error}", file=sys.stderr)
+        return EXIT_BAD_OUTPUT
     return EXIT_OK
 
 
