@@ -157,8 +157,12 @@ def _layout_of(cls: type) -> Layout | None:
         namespace = vars(owner)
         descriptor = namespace.get("__dict__")
         if descriptor is not None and instance_dict is None:
-            if type(descriptor) is not GetSetDescriptorType or descriptor.__objclass__ is not owner:
-                return None  # a class attribute in its place: the dict is out of reach
+            # The instance dict's own descriptor is the owner's (up to 3.14) or a
+            # base's, object's (3.15); a class attribute in its place hides the dict.
+            if type(descriptor) is not GetSetDescriptorType or not issubclass(
+                owner, descriptor.__objclass__
+            ):
+                return None
             instance_dict = descriptor
         owned = {
             name: member

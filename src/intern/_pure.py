@@ -100,6 +100,11 @@ stored while the previous round compared: by the value's own ``__eq__``, a
 _STAMPS = 64
 """Stamps per table: hashes share a stamp when equal modulo this (a power of two)."""
 
+_SERIAL_BASE = 1 << 62
+"""Where a table's serial starts: far from the small ints, which CPython shares (and
+makes immortal since 3.12), so that storing serials never changes the total count
+of references, which a debug build's leak hunt compares (tests/test_refleaks.py)."""
+
 
 @final
 class Handle(Generic[T_co]):
@@ -329,9 +334,9 @@ class _Table:
         # serial of the last value stored in buckets (stamps) or, in a mixed
         # table, in plain (plain_stamps). Unrelated hashes sharing a stamp cost
         # at most a round with nothing to compare.
-        self.stamps = [0] * _STAMPS
-        self.plain_stamps = [0] * _STAMPS
-        self.serial = 0  # values stored so far
+        self.serial = _SERIAL_BASE  # plus the values stored so far
+        self.stamps = [self.serial] * _STAMPS
+        self.plain_stamps = [self.serial] * _STAMPS
         self.remove_plain = self._remove_plain
         self.remove_entry = self._remove_entry
 
