@@ -1,7 +1,8 @@
 """Memory-mapped files, shared while in use: the Go blog's weak cache example, in Python.
 
 A file is mapped once however many parts of a program read it, and unmapped as soon
-as the last of them lets go. README.md shows the recipe; run this file to see it work.
+as the last of them lets go. The documentation (docs/caches.md) shows the recipe;
+run this file to see it work.
 """
 
 from __future__ import annotations
