@@ -20,18 +20,18 @@
  *   comparisons. After the first, a round happens only when a comparison let
  *   user code store handles (MAX_ROUNDS, _MAX_ROUNDS).
  * - inserts: the number of handles stored so far (in Python, each table's
- *   serial and logs say it per hash).
- * - evicted: out of the table because a collection found it unreachable (see
- *   handle_finalize; in Python, the weak reference the collector clears).
+ *   serial and stamps say it per hash).
+ * - unreachable: found so by a collection, which takes a handle out of its
+ *   table for good (handle_finalize; in Python, the collector clears the
+ *   weak reference).
  * - explain_hash_error: what turns a failed hash into the error make raises.
  *
  * Invariants, relied on throughout:
  *
- * - A handle is in its owner's table (or, with OWNER_EVICTED, in its evicted
- *   list) exactly while handle->owner != 0. It leaves (in dealloc, tp_clear or
- *   tp_finalize) before anything that can run user code (weakref callbacks,
- *   the value's dealloc, finalizers), so user code never finds a dying or
- *   cleared handle in a table.
+ * - A handle is in its owner's table exactly while handle->owner != NULL. It
+ *   leaves (in dealloc, tp_clear or tp_finalize) before anything that can run
+ *   user code (weakref callbacks, the value's dealloc, finalizers), and never
+ *   comes back, so user code never finds a dying or cleared handle in a table.
  * - User code can run at every call into the value's __eq__ and at every
  *   Py_DECREF that may free an object; it may store and remove handles. A
  *   lookup holds strong references to the candidates it has compared (so their
@@ -49,6 +49,7 @@
 #include <Python.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if PY_VERSION_HEX < 0x030C0000
@@ -80,8 +81,6 @@ typedef struct {
     PyObject *explain_unhashable;  /* intern._checks.explain_unhashable */
     PyObject *check_metaclass;     /* intern._checks.check_metaclass */
     PyObject *check_picklable;     /* intern._checks.check_picklable */
-    PyObject *gc_callback;         /* in gc.callbacks: restore_evicted after a collection */
-    PyObject *evicting;            /* a list of the interners with evicted handles */
 } module_state;
 
 typedef struct {
@@ -99,37 +98,15 @@ typedef struct {
     PyObject *explain_unhashable;
     PyObject *check_metaclass;
     PyObject *weakreflist;
-    /* Handles evicted by a collection in progress (see handle_finalize), as
-     * borrowed pointers (each leaves the list before it is freed), with the
-     * number of inserts when each was evicted. */
-    struct _evicted *evicted;
-    Py_ssize_t evicted_count;
-    Py_ssize_t evicted_capacity;
-    int evicting;          /* listed in the module's evicting list */
 } InternerObject;
 
-typedef struct _evicted {
-    struct _handle *handle;
-    uint64_t inserts;
-} evicted_t;
-
-typedef struct _handle {
+typedef struct {
     PyObject_HEAD
     PyObject *value;
-    /* The interner, a strong reference, while the handle is in its table, or
-     * (with the low bit set: OWNER_EVICTED) in its evicted list; 0 after. */
-    uintptr_t owner;
+    InternerObject *owner;  /* strong while in owner's table, NULL after */
     Py_hash_t hash;
     PyObject *weakreflist;
 } HandleObject;
-
-#define OWNER_EVICTED ((uintptr_t)1)
-
-static inline InternerObject *
-owner_of(const HandleObject *handle)
-{
-    return (InternerObject *)(handle->owner & ~OWNER_EVICTED);
-}
 
 static PyModuleDef intern_module;
 
@@ -331,97 +308,6 @@ table_unlink(InternerObject *self, HandleObject *handle)
     }
 }
 
-/* The evicted list: raw memory, no user code. */
-static int
-evicted_append(InternerObject *self, HandleObject *handle)
-{
-    if (self->evicted_count == self->evicted_capacity) {
-        Py_ssize_t capacity = self->evicted_capacity ? 2 * self->evicted_capacity : 8;
-        evicted_t *evicted = PyMem_Realloc(self->evicted, (size_t)capacity * sizeof(evicted_t));
-        if (evicted == NULL) {
-            return -1;
-        }
-        self->evicted = evicted;
-        self->evicted_capacity = capacity;
-    }
-    evicted_t *entry = &self->evicted[self->evicted_count++];
-    entry->handle = handle;
-    entry->inserts = self->inserts;
-    return 0;
-}
-
-static void
-evicted_remove(InternerObject *self, HandleObject *handle)
-{
-    for (Py_ssize_t i = 0; i < self->evicted_count; i++) {
-        if (self->evicted[i].handle == handle) {
-            self->evicted[i] = self->evicted[--self->evicted_count];
-            return;
-        }
-    }
-    Py_FatalError("intern: an evicted handle is missing from its interner's list");
-}
-
-/* Whether the table holds a handle that might equal `handle`'s value: one of
- * the same hash and type. Runs no user code. */
-static int
-table_has_candidate(InternerObject *self, HandleObject *handle)
-{
-    if (self->size == 0) {
-        return 0;
-    }
-    PyTypeObject *type = Py_TYPE(handle->value);
-    probe_t probe;
-    probe_start(&probe, handle->hash, self->size);
-    for (;;) {
-        uintptr_t slot = self->slots[probe.i];
-        if (slot == SLOT_EMPTY) {
-            return 0;
-        }
-        if (slot != SLOT_DUMMY) {
-            HandleObject *other = handle_of(slot);
-            if (other->hash == handle->hash && Py_TYPE(other->value) == type) {
-                return 1;
-            }
-        }
-        probe_next(&probe, self->size);
-    }
-}
-
-/* After a collection: the handles it evicted and did not destroy were brought
- * back to life by a finalizer. Each goes back in its table, unless a handle of
- * the same hash and type may have been made since it left (perhaps of an equal
- * value; only a comparison, user code, could tell): then it leaves for good,
- * as a weakly referenced object would. Runs no user code but the deallocation
- * of interners. */
-static void
-restore_evicted(InternerObject *self)
-{
-    Py_ssize_t left = 0;
-    Py_BEGIN_CRITICAL_SECTION(self);
-    self->evicting = 0;
-    uint64_t inserts = self->inserts;  /* before the restored ones count */
-    while (self->evicted_count > 0) {
-        evicted_t entry = self->evicted[--self->evicted_count];
-        HandleObject *handle = entry.handle;
-        int untouched = entry.inserts == inserts;  /* nothing stored since it left */
-        if (handle->value != NULL && (untouched || !table_has_candidate(self, handle))
-            && table_insert(self, handle) == 0) {
-            handle->owner &= ~OWNER_EVICTED;
-        }
-        else {
-            PyErr_Clear();  /* no memory to put it back: it leaves for good */
-            self->reclaimed++;
-            handle->owner = 0;
-            left++;
-        }
-    }
-    Py_END_CRITICAL_SECTION();
-    while (left-- > 0) {
-        Py_DECREF(self);  /* the references the handles that left held */
-    }
-}
-
 /* Take a new reference to a handle found in a table, unless it is being
  * destroyed: its refcount reached zero and its dealloc has not run yet. That
  * happens when CPython's trashcan defers deallocations in deep chains of
@@ -504,16 +390,29 @@ candidates_append(candidates_t *list, HandleObject *handle)
     return 0;
 }
 
-/* Whether `handle` is among the first `count` items. */
+static int
+compare_addresses(const void *left, const void *right)
+{
+    uintptr_t a = (uintptr_t)*(HandleObject *const *)left;
+    uintptr_t b = (uintptr_t)*(HandleObject *const *)right;
+    return (a > b) - (a < b);
+}
+
+/* Sort the items by address, for candidates_contain. */
+static void
+candidates_sort(candidates_t *list)
+{
+    qsort(list->items, (size_t)list->count, sizeof(HandleObject *), compare_addresses);
+}
+
+/* Whether `handle` is among the first `count` items, sorted by address: a
+ * round may meet as many candidates as the value's hash has. */
 static int
 candidates_contain(const candidates_t *list, Py_ssize_t count, const HandleObject *handle)
 {
-    for (Py_ssize_t i = 0; i < count; i++) {
-        if (list->items[i] == handle) {
-            return 1;
-        }
-    }
-    return 0;
+    return count > 0
+           && bsearch(&handle, list->items, (size_t)count, sizeof(HandleObject *),
+                      compare_addresses) != NULL;
 }
 
 /* Drop the references (which may run user code: a handle's last reference). */
@@ -612,6 +511,7 @@ first_round(InternerObject *self, const probe_key_t *key, candidates_t *compared
         return NULL;
     }
     uint64_t resizes = self->resizes;
+    uint64_t inserts = self->inserts;
     probe_t probe;
     probe_start(&probe, key->hash, self->size);
     for (;;) {
@@ -633,7 +533,11 @@ first_round(InternerObject *self, const probe_key_t *key, candidates_t *compared
                 if (candidates_append(compared, handle) < 0 || equal < 0) {
                     return NULL;
                 }
-                if (self->resizes != resizes || self->slots[probe.i] != slot) {
+                /* Anything stored meanwhile (perhaps ahead in this very probe
+                 * sequence, again and again) is for the later rounds, which
+                 * are counted. */
+                if (self->inserts != inserts || self->resizes != resizes
+                    || self->slots[probe.i] != slot) {
                     *complete = 0;
                     return NULL;
                 }
@@ -717,6 +621,7 @@ find_slowly(InternerObject *self, PyObject *value, Py_hash_t hash, int insert)
     for (int round = 1; round < MAX_ROUNDS; round++) {
         if (again) {
             inserts = self->inserts;
+            candidates_sort(&compared);
             Py_ssize_t known = compared.count;
             found = scan(self, &key, &compared);
             if (found != NULL) {
@@ -757,7 +662,7 @@ find_slowly(InternerObject *self, PyObject *value, Py_hash_t hash, int insert)
         }
         if (table_insert(self, handle) == 0) {
             self->created++;
-            handle->owner = (uintptr_t)Py_NewRef(self);
+            handle->owner = (InternerObject *)Py_NewRef(self);
             result = (PyObject *)handle;
             handle = NULL;
         }
@@ -846,7 +751,7 @@ handle_new(InternerObject *self, PyObject *value, Py_hash_t hash)
         return NULL;
     }
     handle->value = Py_NewRef(value);
-    handle->owner = 0;
+    handle->owner = NULL;
     handle->hash = hash;
     handle->weakreflist = NULL;
 #if INTERN_FREE_THREADING
@@ -971,104 +876,46 @@ handle_traverse(HandleObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->value);
-    Py_VISIT(owner_of(self));
+    Py_VISIT(self->owner);
     return 0;
 }
 
-/* List `owner` for restore_evicted, at the end of the collection under way.
- * Keeps any exception being handled as it was. */
-static void
-register_evicting(PyObject *handle, InternerObject *owner)
-{
-#if PY_VERSION_HEX >= 0x030C0000
-    PyObject *raised = PyErr_GetRaisedException();
-#else
-    PyObject *type, *raised, *traceback;
-    PyErr_Fetch(&type, &raised, &traceback);
-#endif
-    PyObject *module = PyType_GetModuleByDef(Py_TYPE(handle), &intern_module);
-    PyObject *evicting = module == NULL ? NULL : state_of_module(module)->evicting;
-    int listed;
-    Py_BEGIN_CRITICAL_SECTION(owner);
-    listed = owner->evicting;
-    owner->evicting = 1;
-    Py_END_CRITICAL_SECTION();
-    if (!listed && (evicting == NULL || PyList_Append(evicting, (PyObject *)owner) < 0)) {
-        /* Without the list, evicted handles that come back to life stay out of
-         * the table, as weakly referenced objects would. */
-        Py_BEGIN_CRITICAL_SECTION(owner);
-        owner->evicting = 0;
-        Py_END_CRITICAL_SECTION();
-    }
-    PyErr_Clear();
-#if PY_VERSION_HEX >= 0x030C0000
-    PyErr_SetRaisedException(raised);
-#else
-    PyErr_Restore(type, raised, traceback);
-#endif
-}
-
-/* Leave the table, or the evicted list, for good; called before anything can
- * run user code (see the invariants). */
+/* Leave the table for good, before anything can run user code (see the
+ * invariants). */
 static void
 handle_leave_table(HandleObject *self)
 {
-    InternerObject *owner = owner_of(self);
+    InternerObject *owner = self->owner;
     if (owner == NULL) {
         return;
     }
     Py_BEGIN_CRITICAL_SECTION(owner);
-    if (self->owner & OWNER_EVICTED) {
-        evicted_remove(owner, self);
+    if (self->owner == owner) {  /* not gone meanwhile, on another thread */
+        table_unlink(owner, self);
+        owner->reclaimed++;
+        self->owner = NULL;
     }
     else {
-        table_unlink(owner, self);
+        owner = NULL;
     }
-    owner->reclaimed++;
-    self->owner = 0;
     Py_END_CRITICAL_SECTION();
-    Py_DECREF(owner);  /* the table's memory lives with the interner */
+    Py_XDECREF(owner);  /* the table's memory lives with the interner */
 }
 
 /* Called by the collector once it has found the handle unreachable, in a
- * garbage cycle, before it clears anything. The handle leaves the table for
- * the interner's evicted list, so that no finalizer or weak reference callback
- * run by the collection gets it from make() only to see the collector clear it.
- * A finalizer may still bring it back to life (resurrect it): once the
- * collection is over, restore_evicted puts the survivors back in their tables.
+ * garbage cycle, before it clears anything: the handle leaves its table then,
+ * for good, as weak references to garbage are cleared. Otherwise a finalizer,
+ * or a weak reference callback it sets up, could get the handle from make()
+ * only to see the collector clear it. A finalizer may still bring the handle
+ * back to life: it is then no longer canonical, as a weakly referenced object
+ * would not be. It could not be put back: the collector finalizes an object
+ * once in its life, so a later collection could not take it out again.
  * (The __del__ that Python would offer for this slot is taken away in
  * module_exec: only the collector calls it.) */
 static void
-handle_finalize(PyObject *op)
+handle_finalize(PyObject *self)
 {
-    HandleObject *self = (HandleObject *)op;
-    InternerObject *owner = owner_of(self);
-    if (owner == NULL || (self->owner & OWNER_EVICTED)) {
-        return;
-    }
-    int first = 0;
-    int evicted = 0;
-    Py_BEGIN_CRITICAL_SECTION(owner);
-    if (self->owner == (uintptr_t)owner) {
-        first = owner->evicted_count == 0;
-        evicted = evicted_append(owner, self) == 0;
-        table_unlink(owner, self);
-        if (evicted) {
-            self->owner |= OWNER_EVICTED;
-        }
-        else {
-            owner->reclaimed++;
-            self->owner = 0;
-        }
-    }
-    Py_END_CRITICAL_SECTION();
-    if (!evicted) {
-        Py_DECREF(owner);  /* no memory to remember it by: it leaves for good */
-        return;
-    }
-    if (first) {
-        register_evicting(op, owner);
-    }
+    handle_leave_table((HandleObject *)self);
 }
 
 static int
@@ -1265,10 +1112,6 @@ interner_new_from_state(PyTypeObject *type, module_state *state)
     self->explain_unhashable = Py_NewRef(state->explain_unhashable);
     self->check_metaclass = Py_NewRef(state->check_metaclass);
     self->weakreflist = NULL;
-    self->evicted = NULL;
-    self->evicted_count = 0;
-    self->evicted_capacity = 0;
-    self->evicting = 0;
     PyObject_GC_Track(self);
     return (PyObject *)self;
 }
@@ -1319,9 +1162,8 @@ interner_dealloc(InternerObject *self)
     }
     /* Every handle in the table holds a reference to this interner, so the
      * table is empty by now. */
-    assert(self->used == 0 && self->evicted_count == 0);
+    assert(self->used == 0);
     PyMem_Free(self->slots);
-    PyMem_Free(self->evicted);
     Py_CLEAR(self->handle_type);
     Py_CLEAR(self->stats_type);
     Py_CLEAR(self->explain_unhashable);
@@ -1495,53 +1337,6 @@ import_attribute(const char *module_name, const char *name)
     return attribute;
 }
 
-/* In gc.callbacks: once a collection is over, put back in their tables the
- * handles it evicted that a finalizer brought back to life. */
-static PyObject *
-module_collected(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
-{
-    module_state *state = state_of_module(module);
-    if (nargs < 1 || state->evicting == NULL || PyList_GET_SIZE(state->evicting) == 0
-        || !PyUnicode_Check(args[0]) || PyUnicode_CompareWithASCIIString(args[0], "stop") != 0) {
-        Py_RETURN_NONE;
-    }
-    PyObject *interners;
-    Py_BEGIN_CRITICAL_SECTION(state->evicting);
-    interners = PyList_GetSlice(state->evicting, 0, PY_SSIZE_T_MAX);
-    if (interners != NULL && PyList_SetSlice(state->evicting, 0, PY_SSIZE_T_MAX, NULL) < 0) {
-        Py_CLEAR(interners);
-    }
-    Py_END_CRITICAL_SECTION();
-    if (interners == NULL) {
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(interners); i++) {
-        restore_evicted((InternerObject *)PyList_GET_ITEM(interners, i));
-    }
-    Py_DECREF(interners);
-    Py_RETURN_NONE;
-}
-
-static PyMethodDef collected_def = {
-    "_restore_evicted", (PyCFunction)(void (*)(void))module_collected, METH_FASTCALL,
-    PyDoc_STR("intern's hook in gc.callbacks: restores handles revived during a collection."),
-};
-
-/* Add (or, with add = 0, remove) the module's hook in gc.callbacks. */
-static int
-hook_collections(module_state *state, int add)
-{
-    PyObject *callbacks = import_attribute("gc", "callbacks");
-    if (callbacks == NULL) {
-        return -1;
-    }
-    PyObject *result = PyObject_CallMethod(callbacks, add ? "append" : "remove", "O",
-                                           state->gc_callback);
-    Py_DECREF(callbacks);
-    Py_XDECREF(result);
-    return result == NULL ? -1 : 0;
-}
-
 /* Take away the __del__ that type creation made for tp_finalize, so that no
  * one but the collector takes a live handle out of its table. */
 static int
@@ -1581,11 +1376,6 @@ module_exec(PyObject *module)
     if (state->check_picklable == NULL) {
         return -1;
     }
-    state->evicting = PyList_New(0);
-    state->gc_callback = PyCFunction_New(&collected_def, module);
-    if (state->evicting == NULL || state->gc_callback == NULL || hook_collections(state, 1) < 0) {
-        return -1;
-    }
     state->handle_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &handle_spec, NULL);
     if (state->handle_type == NULL || hide_finalizer(state->handle_type) < 0
         || PyModule_AddType(module, state->handle_type) < 0) {
@@ -1623,8 +1413,6 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->explain_unhashable);
     Py_VISIT(state->check_metaclass);
     Py_VISIT(state->check_picklable);
-    Py_VISIT(state->gc_callback);
-    Py_VISIT(state->evicting);
     return 0;
 }
 
@@ -1639,11 +1427,6 @@ module_clear(PyObject *module)
     Py_CLEAR(state->explain_unhashable);
     Py_CLEAR(state->check_metaclass);
     Py_CLEAR(state->check_picklable);
-    if (state->gc_callback != NULL && hook_collections(state, 0) < 0) {
-        PyErr_Clear();  /* gc may be gone already, at exit */
-    }
-    Py_CLEAR(state->gc_callback);
-    Py_CLEAR(state->evicting);
     return 0;
 }
 
