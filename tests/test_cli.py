@@ -29,7 +29,7 @@ def test_scan_help_says_what_is_counted(capsys: pytest.CaptureFixture[str]) -> N
     help_text = run_cli(capsys, "scan", "--help").out
     for term in ["memory as parsed", "memory deduplicated", "saving", "sys.getsizeof", "--json"]:
         assert term in help_text
-    for format_name in ["csv", "tsv", "jsonl", "text", "python"]:
+    for format_name in ["csv", "tsv", "json", "jsonl", "text", "python"]:
         assert f"\n  {format_name} (" in help_text
 
 
