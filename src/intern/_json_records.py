@@ -3,7 +3,8 @@
 The json module parses a whole document at once. A top-level array is read here
 element by element instead, each element parsed whole by ``json``, so that memory
 holds one element and not the array. Any other document is one record, parsed
-whole. Either way no more than ``max_length`` characters are parsed at once.
+whole. Either way no value longer than ``max_length`` characters is parsed, and the
+text held at once is at most twice that, or 64 Ki characters.
 """
 
 from __future__ import annotations
