@@ -29,7 +29,7 @@ def test_scan_help_says_what_is_counted(capsys: pytest.CaptureFixture[str]) -> N
     help_text = run_cli(capsys, "scan", "--help").out
     for term in ["memory as parsed", "memory deduplicated", "saving", "sys.getsizeof", "--json"]:
         assert term in help_text
-    for format_name in ["csv", "tsv", "jsonl", "text", "python"]:
+    for format_name in ["csv", "tsv", "json", "jsonl", "text", "python"]:
         assert f"\n  {format_name} (" in help_text
 
 
@@ -100,3 +100,58 @@ def test_python_m_intern_bad_input_exits_1_without_traceback(tmp_path: Path) -> 
     assert result.stderr == (
         f"python -m intern scan: error: {tmp_path / 'missing.csv'}: No such file or directory\n"
     )
+
+
+@pytest.fixture
+def without_accelerator(tmp_path: Path) -> dict[str, str]:
+    """An environment whose Python cannot import the C accelerator, as where it is not built."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import sys\nsys.modules['intern._speedups'] = None\n", encoding="utf-8"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "INTERN_PURE_PYTHON"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), env.get("PYTHONPATH")]))
+    return env
+
+
+def run_python_m_intern(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "intern", "scan", "--help"],
+        capture_output=True,
+        check=False,
+        timeout=60,
+        text=True,
+        env=env,
+    )
+
+
+def test_python_m_intern_says_in_one_plain_line_that_the_accelerator_is_missing(
+    without_accelerator: dict[str, str],
+) -> None:
+    result = run_python_m_intern(without_accelerator)
+    assert result.returncode == 0
+    assert result.stderr == (
+        "intern: using the pure-Python implementation (the C accelerator is not built);"
+        " set INTERN_PURE_PYTHON=1 to choose it and silence this line\n"
+    )
+
+
+def test_python_m_intern_is_quiet_when_pure_python_is_chosen(
+    without_accelerator: dict[str, str],
+) -> None:
+    result = run_python_m_intern({**without_accelerator, "INTERN_PURE_PYTHON": "1"})
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_import_intern_still_warns_that_the_accelerator_is_missing(
+    without_accelerator: dict[str, str],
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "import intern"],
+        capture_output=True,
+        check=False,
+        timeout=60,
+        text=True,
+        env=without_accelerator,
+    )
+    assert result.returncode == 0
+    assert result.stderr.startswith("<string>:1: RuntimeWarning: intern's C accelerator is not")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import sys
 import sysconfig
 from pathlib import Path
@@ -10,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from intern._scan import _decoded_lines  # pyright: ignore[reportPrivateUsage] -- its line splitting, piece by piece
 from tests.helpers import run_cli, scan_report
 
 if TYPE_CHECKING:
@@ -238,19 +238,6 @@ def test_csv_and_text_lines_may_end_in_a_lone_carriage_return(
     assert scan_report(capsys, str(path))["records"] == 2
 
 
-@pytest.mark.parametrize("piece", [1, 2, 3, 7, 1 << 16])
-def test_lines_are_split_as_open_splits_them_however_the_input_comes_in_pieces(
-    piece: int,
-) -> None:
-    text = "a\r\nb\rc\n\r\rd\u00e9\ne\r\n\nf\rg"
-    data = text.encode()
-    pieces = [data[start : start + piece] for start in range(0, len(data), piece)]
-    universal = list(_decoded_lines(iter(pieces), "x", "utf-8", "strict", universal=True))
-    assert universal == io.StringIO(text, newline="").readlines()
-    lf_only = list(_decoded_lines(iter(pieces), "x", "utf-8", "strict"))
-    assert lf_only == io.StringIO(text, newline="\n").readlines()
-
-
 class EndlessLog(io.RawIOBase):
     """A log that never ends: only a reader that streams can stop in it."""
 
@@ -275,7 +262,7 @@ def test_input_is_streamed_not_read_whole(
 ) -> None:
     log = EndlessLog(b"GET /index.html 200" + end)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(log)))
-    report = scan_report(capsys, "--limit", "50000", "-")
+    report = scan_report(capsys, "--format", "text", "--limit", "50000", "-")
     assert (report["records"], report["distinct"]) == (50_000, 3)
     assert "stopped after 50,000 records (--limit)" in report["scanned"]
 
@@ -370,3 +357,188 @@ def test_no_progress_when_stderr_is_not_a_terminal(
 ) -> None:
     outcome = run_cli(capsys, "scan", write(tmp_path / "requests.csv", REQUESTS_CSV))
     assert (outcome.status, outcome.err) == (0, "")
+
+
+def test_a_json_array_is_a_list_of_records_and_an_object_one_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cars = [
+        {"name": "chevrolet chevelle malibu", "cylinders": 8, "origin": "USA"},
+        {"name": "buick skylark 320", "cylinders": 8, "origin": "USA"},
+        {"name": "toyota corona", "cylinders": 4, "origin": "Japan", "tags": ["small"]},
+    ]
+    path = tmp_path / "cars.json"
+    path.write_text(json.dumps(cars, indent=2), encoding="utf-8")
+    report = scan_report(capsys, str(path))
+    assert report["sources"] == [{"path": str(path), "format": "json"}]
+    assert (report["records"], report["fields"], report["values"]) == (3, 4, 10)
+    assert {part["name"] for part in report["columns"]} == {
+        "$.name",
+        "$.cylinders",
+        "$.origin",
+        "$.tags[]",
+    }
+    assert (column(report, "$.origin")["values"], column(report, "$.origin")["distinct"]) == (3, 2)
+    path.write_text(json.dumps(cars[0]), encoding="utf-8")
+    assert scan_report(capsys, str(path))["records"] == 1
+
+
+@pytest.mark.parametrize(
+    ("document", "records", "columns"),
+    [
+        pytest.param([[1, "a"], [2, "a"]], 2, {"$[]"}, id="array-of-arrays"),
+        pytest.param(["a", "a", 7], 3, {"$"}, id="array-of-scalars"),
+        pytest.param("just a string", 1, {"$"}, id="scalar"),
+        pytest.param([], 0, set[str](), id="empty-array"),
+    ],
+)
+def test_any_json_document_has_records(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    document: object,
+    records: int,
+    columns: set[str],
+) -> None:
+    path = tmp_path / "data.txt"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    report = scan_report(capsys, "--format", "json", str(path))
+    assert report["records"] == records
+    assert {part["name"] for part in report["columns"]} == columns
+
+
+STANDARD_INPUTS = [
+    pytest.param(REQUESTS_CSV, "csv", 3, id="csv"),
+    pytest.param(REQUESTS_CSV.replace(",", "\t"), "tsv", 3, id="tsv"),
+    pytest.param('{"m": "GET"}\n{"m": "GET"}\n', "jsonl", 2, id="jsonl"),
+    pytest.param('[{"m": "GET"},\n {"m": "GET"}]\n', "json", 2, id="json"),
+    pytest.param('{\n  "m": "GET"\n}\n', "json", 1, id="json-object"),
+    pytest.param("GET /index.html 200\nGET /login 302\n", "text", 2, id="text"),
+]
+
+
+@pytest.mark.parametrize(("data", "guessed", "records"), STANDARD_INPUTS)
+def test_the_format_of_standard_input_is_guessed_and_said_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    data: str,
+    guessed: str,
+    records: int,
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data.encode())))
+    outcome = run_cli(capsys, "scan", "--json", "-")
+    assert outcome.status == 0
+    assert outcome.err == (
+        f"python -m intern scan: reading standard input as {guessed}, guessed from its first"
+        " lines; choose with --format {csv,tsv,json,jsonl,text,python}\n"
+    )
+    report = json.loads(outcome.out)
+    assert report["sources"] == [{"path": "-", "format": guessed}]
+    assert report["records"] == records
+
+
+def test_a_format_given_for_standard_input_is_not_guessed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(REQUESTS_CSV.encode())))
+    report = scan_report(capsys, "--format", "text", "-")  # and nothing on stderr
+    assert report["sources"] == [{"path": "-", "format": "text"}]
+
+
+@pytest.mark.parametrize("data", [b"", b"\n \n"], ids=["empty", "blank"])
+def test_empty_standard_input_is_not_guessed_and_has_no_records(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], data: bytes
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    assert scan_report(capsys, "-")["records"] == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("empty.csv", ""),
+        ("header-only.csv", "a,b\n"),
+        ("blank.log", "\n  \n"),
+        ("empty.json", ""),
+        ("empty.jsonl", ""),
+    ],
+)
+def test_an_input_without_records_says_so_and_exits_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, data: str
+) -> None:
+    path = write(tmp_path / name, data)
+    outcome = run_cli(capsys, "scan", path)
+    assert (outcome.status, outcome.err) == (0, "")
+    assert outcome.out.splitlines()[2].startswith("no records found. Blank lines are not records")
+    assert "memory as parsed" not in outcome.out
+    assert scan_report(capsys, path)["records"] == 0
+
+
+def test_only_the_first_thousand_columns_are_told_apart_the_rest_count_as_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    words = " ".join(f"w{position}" for position in range(1500))
+    report = scan_report(capsys, write(tmp_path / "wide.log", f"{words}\n{words}\n"))
+    assert (report["fields"], report["other_columns"], report["values"]) == (1001, True, 3000)
+    other = column(report, "(other columns)")
+    assert (other["values"], other["distinct"]) == (1000, 500)
+    outcome = run_cli(capsys, "scan", str(tmp_path / "wide.log"))
+    fields = next(line for line in outcome.out.splitlines() if line.startswith("fields"))
+    assert " ".join(fields.split()[2:]) == "1,001 the first 1,000, and (other columns)"
+
+
+def test_keys_of_json_objects_past_the_thousandth_column_count_as_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = "".join(json.dumps({f"user{number}": "seen"}) + "\n" for number in range(2000))
+    report = scan_report(capsys, write(tmp_path / "keys.jsonl", lines))
+    assert (report["fields"], report["values"], report["distinct"]) == (1001, 2000, 1)
+    assert column(report, "(other columns)")["values"] == 1000
+
+
+def test_a_csv_with_ten_thousand_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header = ",".join(f"c{number}" for number in range(10_000))
+    row = ",".join("x" for _ in range(10_000))
+    report = scan_report(capsys, write(tmp_path / "wide.csv", f"{header}\n{row}\n{row}\n"))
+    assert (report["records"], report["fields"], report["values"]) == (2, 1001, 20_000)
+
+
+def test_a_csv_field_may_be_as_long_as_a_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    field = "x" * 200_000  # the csv module's own limit is 131,072
+    report = scan_report(capsys, write(tmp_path / "long.csv", f"a,b\n{field},1\n{field},1\n"))
+    assert (report["records"], column(report, "a")["distinct"]) == (2, 1)
+    quoted = '"' + "\n".join(["y" * 1000] * 200) + '"'  # one field over 200 lines
+    report = scan_report(capsys, write(tmp_path / "lines.csv", f"a\n{quoted}\n"))
+    assert report["records"] == 1
+
+
+def test_json_output_keys_come_in_the_order_help_gives(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = scan_report(capsys, write(tmp_path / "requests.csv", REQUESTS_CSV))
+    assert list(report) == [
+        "scanned",
+        "sources",
+        "limit",
+        "records",
+        "bad_records",
+        "fields",
+        "other_columns",
+        "values",
+        "distinct",
+        "bytes_as_parsed",
+        "bytes_deduplicated",
+        "bytes_saved",
+        "columns",
+    ]
+    assert list(report["columns"][0]) == [
+        "name",
+        "values",
+        "distinct",
+        "bytes_as_parsed",
+        "bytes_deduplicated",
+        "bytes_saved",
+    ]

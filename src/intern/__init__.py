@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from intern._cache import CacheInfo, WeakCache, weak_cache
 from intern._cleanup import Cleanup, add_cleanup
 from intern._deep import Pool, make_deep_with
-from intern._env import PURE_PYTHON, pure_python_chosen
+from intern._env import PURE_PYTHON, pure_python_chosen, running_python_m_intern
 from intern._stats import Stats
 
 __all__ = [
@@ -73,13 +73,16 @@ else:
         from intern._pure import Handle, Interner, default, make
 
         implementation = "python"
-        warnings.warn(
-            f"intern's C accelerator is not available ({error}); using the slower"
-            f" pure-Python implementation. Set {PURE_PYTHON}=1 to choose it"
-            " explicitly and silence this warning.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+        # python -m intern says so in a line of its own: a warning would be
+        # shown from <frozen runpy>, which imported the package.
+        if not running_python_m_intern():
+            warnings.warn(
+                f"intern's C accelerator is not available ({error}); using the slower"
+                f" pure-Python implementation. Set {PURE_PYTHON}=1 to choose it"
+                " explicitly and silence this warning.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
 
 
 def stats() -> Stats:

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from intern import _bench, _scan
+from intern._lines import InputError
 from intern._text import Progress
 
 PROG = "python -m intern"
@@ -21,10 +22,11 @@ EXIT_INTERRUPTED = 130  # as a shell reports a process ended by SIGINT
 
 EXIT_STATUSES = f"""\
 exit status:
-  {EXIT_OK}    done
-  {EXIT_BAD_INPUT}    bad input: an input that cannot be opened or decoded, or a malformed
-       record (unless --skip-bad); one line on stderr names the file and line.
-       Also when standard output is closed before all is written
+  {EXIT_OK}    done, also when the inputs hold no records (the report says so)
+  {EXIT_BAD_INPUT}    bad input: an input that cannot be opened or decoded or looks
+       binary, or a malformed record or a line too long (unless --skip-bad); one
+       line on stderr names the file and line. Also when standard output is
+       closed before all is written
   {EXIT_USAGE}    usage error, such as an unknown option
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
 """
@@ -37,12 +39,13 @@ SCAN_DESCRIPTION = """\
 Intern every value of the inputs with a fresh intern.Interner and report records,
 fields, values, distinct values, the memory the values take as parsed and after
 deduplication, the saving, and the columns with the most duplication. Inputs are
-streamed, never read whole. With no PATH, scan the identifiers and strings of this
-Python's standard library: its top-level modules (*.py directly in the stdlib
-directory, in name order; packages and tests are left out to keep it to seconds)."""
+streamed, with memory bounded whatever their shape (see limits below). With no
+PATH, scan the identifiers and strings of this Python's standard library: its
+top-level modules (*.py directly in the stdlib directory, in name order; packages
+and tests are left out to keep it to seconds)."""
 
 SCAN_EPILOG = f"""\
-formats (--format, else by extension):
+formats (--format, else by extension; standard input's is guessed, see below):
   csv (.csv)
       a record is a row, as the csv module reads it (dialect excel, strict: a
       stray quote is a malformed record); the first row is the header unless
@@ -50,12 +53,19 @@ formats (--format, else by extension):
       guessing of numbers). Columns: header names, else "column N".
   tsv (.tsv, .tab)
       as csv, with fields separated by tabs (dialect excel-tab).
+  json (.json)
+      a record is each element of a top-level array (read one element at a
+      time), or else the whole document. Values and columns as for jsonl, from $
+      for each record. The json module parses each element, or a document that is
+      not an array, whole: it must fit in --max-line-length characters. After a
+      malformed part (skipped with --skip-bad, as one bad record), the rest of the
+      document is skipped too: the records after it cannot be told apart.
   jsonl (.jsonl, .ndjson)
       a record is a line holding one JSON document. Its values are its scalar
       leaves (strings, numbers as int or float, true, false, null); object keys are
       not values. Columns: key paths, such as $.user.name, or $.tags[] for every
       element of tags.
-  text (any other file, and standard input)
+  text (any other file)
       a record is a line; its values are its whitespace-separated words.
       Columns: the word's position, "column N".
   python (.py)
@@ -66,8 +76,25 @@ formats (--format, else by extension):
   lone CR; lines of jsonl end in LF. Without --encoding, text is UTF-8 and a byte
   order mark at the start of an input is not part of the first value.
 
+standard input (-): without --format, its format is guessed from its first lines,
+and one line on stderr says which. A JSON object on the first line is jsonl, and
+so is a JSON array followed by more lines; another start of an array or object is
+json; lines with commas or tabs that the csv module's Sniffer takes for CSV or
+TSV are csv or tsv; anything else is text.
+
+limits, so that memory depends on the distinct values, not on the input's shape:
+  --max-line-length (default {_scan.MAX_LINE_LENGTH:,} characters) bounds a line, a CSV
+  or TSV record over several lines, and a JSON element or document parsed whole.
+  A line over it is an error, or with --skip-bad a bad record, skipped. Only the
+  first {_scan.MAX_COLUMNS:,} columns seen are told apart; values of later ones count
+  together, as one column named "{_scan.OTHER_COLUMNS}".
+
+binary input: without --encoding, an input that looks binary (a known file
+signature, a UTF-16 or UTF-32 byte order mark, or NUL bytes near its start) is
+refused, even with --skip-bad, with one line saying what it looks like.
+
 what is counted:
-  fields                the number of columns seen
+  fields                the number of columns seen (at most {_scan.MAX_COLUMNS + 1:,})
   values                every value read, each interned (in a fresh Interner)
   distinct values       values that differ in type or in value: the interner's live
                         handles
@@ -83,9 +110,9 @@ what is counted:
                         (a value in two columns counts in each)
 
 --json prints one JSON object with the keys scanned, sources, limit, records,
-bad_records, fields, values, distinct, bytes_as_parsed, bytes_deduplicated,
-bytes_saved and columns (each with name, values, distinct, bytes_as_parsed,
-bytes_deduplicated, bytes_saved).
+bad_records, fields, other_columns (true if some were counted as one), values,
+distinct, bytes_as_parsed, bytes_deduplicated, bytes_saved and columns (each with
+name, values, distinct, bytes_as_parsed, bytes_deduplicated, bytes_saved).
 
 Progress is shown on stderr when it is a terminal.
 
@@ -218,10 +245,19 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--skip-bad",
         action="store_true",
-        help="count malformed records (CSV, TSV, JSON, Python) and go on, instead of stopping",
+        help="count malformed records (CSV, TSV, JSON, Python) and lines too long, and go on,"
+        " instead of stopping",
     )
     scan.add_argument(
         "--limit", type=_positive, metavar="N", help="stop after N records (all inputs together)"
+    )
+    scan.add_argument(
+        "--max-line-length",
+        type=_positive,
+        default=_scan.MAX_LINE_LENGTH,
+        metavar="CHARS",
+        help="the longest line, CSV record or JSON value read whole, in characters"
+        f" (default: {_scan.MAX_LINE_LENGTH:,})",
     )
 
     bench = _add_command(
@@ -268,6 +304,10 @@ def _progress() -> Progress | None:
     return Progress(sys.stderr) if sys.stderr.isatty() else None
 
 
+def _note(text: str) -> None:
+    print(f"{PROG} scan: {text}", file=sys.stderr)
+
+
 def _run_scan(arguments: argparse.Namespace) -> int:
     options = _scan.Options(
         format=arguments.format,
@@ -276,6 +316,7 @@ def _run_scan(arguments: argparse.Namespace) -> int:
         header=arguments.header,
         skip_bad=arguments.skip_bad,
         limit=arguments.limit,
+        max_line_length=arguments.max_line_length,
     )
     scanned = None
     if arguments.paths:
@@ -287,8 +328,8 @@ def _run_scan(arguments: argparse.Namespace) -> int:
             return EXIT_BAD_INPUT
         scanned = _scan.describe_standard_library(root, sources)
     try:
-        report = _scan.scan(sources, options, _progress(), scanned)
-    except _scan.ScanError as error:
+        report = _scan.scan(sources, options, _progress(), scanned, _note)
+    except InputError as error:
         print(f"{PROG} scan: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(json.dumps(report.as_json()) if arguments.json else report.as_text())

@@ -1,4 +1,4 @@
-"""The environment variables that choose an implementation, read in one place.
+"""How the implementation is chosen: environment variables, read in one place.
 
 ``setup.py`` loads this file by path (the package cannot be imported while it is
 being built), so it imports nothing from the package.
@@ -25,3 +25,18 @@ def flag(name: str) -> bool:
 def pure_python_chosen() -> bool:
     """Say whether the pure-Python implementation is chosen: asked for, or not CPython."""
     return flag(PURE_PYTHON) or sys.implementation.name != "cpython"
+
+
+def running_python_m_intern() -> bool:
+    """Say whether the process is ``python -m intern``, starting.
+
+    True only while ``-m`` imports the package to find its ``__main__`` module:
+    then ``sys.argv[0]`` is ``"-m"``, as the documentation of ``-m`` says.
+    """
+    if sys.argv[:1] != ["-m"]:
+        return False
+    arguments = iter(sys.orig_argv[1:])
+    for argument in arguments:
+        if argument.startswith("-m"):
+            return (argument[2:] or next(arguments, "")) == "intern"
+    return False

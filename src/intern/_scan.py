@@ -1,11 +1,14 @@
 """``python -m intern scan``: read records, intern every value, report what it saves.
 
-Inputs stream: each is read as binary lines (or pieces of at most ``PIECE``
-bytes) and decoded piece by piece, so that a large file is never read whole, and
-an undecodable byte is reported on its line. Without ``--encoding`` the text is
-UTF-8, with or without a byte order mark. CSV, TSV and text lines end in LF,
-CR LF or a lone CR, as ``open(newline="")`` reads them for the csv module; JSON
-Lines end in LF, as their format says (a CR before it is JSON whitespace).
+Inputs stream (``intern._lines``): no input is read whole, and memory stays
+bounded whatever its shape. No line longer than ``Options.max_line_length`` is
+held, nor a CSV record or JSON value longer than that; a top-level JSON array is
+read element by element (``intern._json_records``); at most ``MAX_COLUMNS``
+columns are told apart. Without ``--encoding`` the text is UTF-8, with or without
+a byte order mark, and an input that looks binary is refused (``intern._sniff``).
+CSV, TSV and text lines end in LF, CR LF or a lone CR, as ``open(newline="")``
+reads them for the csv module; JSON Lines end in LF, as their format says (a CR
+before it is JSON whitespace).
 
 Every value goes through a fresh ``Interner`` (the default one stays untouched);
 the handles are kept to the end, so the interner's ``live`` count is the number of
@@ -16,6 +19,8 @@ What a record, a value and a column are, per format (``--help`` says the same):
 
 - csv, tsv: a row (the first is the header unless ``--no-header``); every field,
   as the string the csv module gives; columns by header name.
+- json: each element of a top-level array, else the whole document; every
+  scalar leaf; columns by key path, as for jsonl.
 - jsonl: a line holding one JSON document; every scalar leaf (string, number,
   true, false, null); columns by key path (``$.user.name``, ``$.tags[]``).
 - text: a line; every whitespace-separated word; columns by position.
@@ -24,11 +29,10 @@ What a record, a value and a column are, per format (``--help`` says the same):
 
 from __future__ import annotations
 
-import codecs
 import csv
+import dataclasses
 import itertools
 import json
-import re
 import sys
 import sysconfig
 import tokenize
@@ -40,6 +44,9 @@ from pathlib import Path
 from typing import BinaryIO, cast
 
 from intern import Handle, Interner
+from intern._json_records import MalformedJSON, json_problem, json_records
+from intern._lines import InputError, decoded, lines, peek, raw_pieces
+from intern._sniff import HEAD, binary_problem, guess_format
 from intern._text import Progress, format_bytes, render_table
 
 Scalar = str | int | float | bool | None
@@ -47,38 +54,30 @@ Record = Iterable[tuple[str, Scalar]]
 """The (column, value) pairs of one record."""
 
 BadRecord = Callable[[int, str], None]
-"""Called with the line and a description of a malformed record."""
+"""Called with the line and a description of a malformed record, or of a line too long."""
 
-FORMATS = ("csv", "tsv", "jsonl", "text", "python")
+FORMATS = ("csv", "tsv", "json", "jsonl", "text", "python")
 EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "tsv",
     ".tab": "tsv",
+    ".json": "json",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".py": "python",
 }
-"""Formats by file extension; any other file, and standard input, is text."""
+"""Formats by file extension; any other file is text, and standard input is guessed."""
 
 STDIN = "-"
 DEFAULT_ENCODING = "utf-8-sig"
 """UTF-8, whose byte order mark, if the input starts with one, is not part of a value."""
-PIECE = 1 << 16
-"""The most bytes read at once, so that a file whose lines end in lone CRs streams too."""
+MAX_LINE_LENGTH = 1 << 20
+"""The default longest line, in characters: a MiB of ASCII."""
+MAX_COLUMNS = 1_000
+"""Columns told apart; values of any column seen after these count in OTHER_COLUMNS."""
+OTHER_COLUMNS = "(other columns)"
 TOP_COLUMNS = 10
 """Columns listed in the report, most saving first."""
-
-
-class ScanError(Exception):
-    """Bad input, said in one line that names the source and, when known, the line."""
-
-    def __init__(self, source: str, line: int | None, message: str) -> None:
-        super().__init__(source, line, message)
-        self.source, self.line, self.message = source, line, message
-
-    def __str__(self) -> str:
-        where = self.source if self.line is None else f"{self.source}:{self.line}"
-        return f"{where}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -94,14 +93,19 @@ class Options:
     skip_bad: bool = False
     limit: int | None = None
     """Stop after this many records."""
+    max_line_length: int = MAX_LINE_LENGTH
+    """The longest line, CSV record over lines, or JSON value parsed whole, in characters."""
 
 
 @dataclass(frozen=True)
 class Source:
-    """One input: a path, or ``-`` for standard input, in one of FORMATS."""
+    """One input: a path, or ``-`` for standard input, in one of FORMATS.
+
+    The format of standard input may be None until it is read: guessed then.
+    """
 
     path: str
-    format: str
+    format: str | None
 
     @property
     def name(self) -> str:
@@ -116,9 +120,16 @@ class Source:
 
 
 def sources_for(paths: Sequence[str], format_name: str | None) -> list[Source]:
-    """Name the format of each path: ``format_name`` if given, else by extension."""
+    """Name the format of each path: ``format_name`` if given, else by extension.
+
+    Standard input's format is left to be guessed.
+    """
     return [
-        Source(path, format_name or EXTENSIONS.get(Path(path).suffix.lower(), "text"))
+        Source(
+            path,
+            format_name
+            or (None if path == STDIN else EXTENSIONS.get(Path(path).suffix.lower(), "text")),
+        )
         for path in paths
     ]
 
@@ -153,67 +164,60 @@ class ColumnReport:
     distinct: int
     bytes_as_parsed: int
     bytes_deduplicated: int
+    bytes_saved: int = field(init=False)
+    """Memory as parsed minus memory deduplicated."""
 
-    @property
-    def bytes_saved(self) -> int:
-        """Memory as parsed minus memory deduplicated."""
-        return self.bytes_as_parsed - self.bytes_deduplicated
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bytes_saved", self.bytes_as_parsed - self.bytes_deduplicated)
 
 
 @dataclass(frozen=True)
 class Report:
-    """The outcome of a scan: counts, memory before and after deduplication, columns."""
+    """The outcome of a scan: counts, memory before and after deduplication, columns.
+
+    Its fields, in order, are the keys of ``as_json`` (and of ``--json``).
+    """
 
     scanned: str
     sources: tuple[Source, ...]
+    limit: int | None
     records: int
     bad_records: int
     fields: int
+    """Columns seen, all of those after the first MAX_COLUMNS counting as one."""
+    other_columns: bool
+    """Whether more than MAX_COLUMNS columns were seen, the rest counted as OTHER_COLUMNS."""
     values: int
     distinct: int
     bytes_as_parsed: int
     bytes_deduplicated: int
+    bytes_saved: int = field(init=False)
+    """Memory as parsed minus memory deduplicated: what interning saves."""
     columns: tuple[ColumnReport, ...]
-    limit: int | None
 
-    @property
-    def bytes_saved(self) -> int:
-        """Memory as parsed minus memory deduplicated: what interning saves."""
-        return self.bytes_as_parsed - self.bytes_deduplicated
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bytes_saved", self.bytes_as_parsed - self.bytes_deduplicated)
 
     def as_json(self) -> dict[str, object]:
         """Return the report as one JSON-ready object (the keys ``--help`` describes)."""
-        return {
-            "scanned": self.scanned,
-            "sources": [{"path": source.path, "format": source.format} for source in self.sources],
-            "limit": self.limit,
-            "records": self.records,
-            "bad_records": self.bad_records,
-            "fields": self.fields,
-            "values": self.values,
-            "distinct": self.distinct,
-            "bytes_as_parsed": self.bytes_as_parsed,
-            "bytes_deduplicated": self.bytes_deduplicated,
-            "bytes_saved": self.bytes_saved,
-            "columns": [
-                {
-                    "name": column.name,
-                    "values": column.values,
-                    "distinct": column.distinct,
-                    "bytes_as_parsed": column.bytes_as_parsed,
-                    "bytes_deduplicated": column.bytes_deduplicated,
-                    "bytes_saved": column.bytes_saved,
-                }
-                for column in self.columns
-            ],
-        }
+        return dataclasses.asdict(self)
 
     def as_text(self) -> str:
         """Return the report for people."""
         lines = [f"scanned: {self.scanned}", ""]
+        if not self.records:
+            if self.bad_records:
+                why = f": {self.bad_records:,} bad, skipped (--skip-bad)"
+            else:
+                why = (
+                    ". Blank lines are not records, nor is the header row of CSV and TSV"
+                    " (see --no-header)."
+                )
+            return "\n".join([*lines, f"no records found{why}"])
+        fields = f"the first {MAX_COLUMNS:,}, and {OTHER_COLUMNS}" if self.other_columns else ""
         summary = [
             ("records", f"{self.records:,}", ""),
-            ("fields (columns)", f"{self.fields:,}", ""),
+            ("fields (columns)", f"{self.fields:,}", fields),
             ("values", f"{self.values:,}", ""),
             (
                 "distinct values",
@@ -263,21 +267,24 @@ class _Tally:
     made; an object identical to the kept one (CPython shares the empty string,
     one-character strings, small ints, true, false and null) counts once, as it
     takes memory once. Memory deduplicated counts each distinct value once.
+
+    Only the first MAX_COLUMNS columns are told apart: a column costs a set of
+    its own, and data can make a column of every word of a line or of every
+    key of a JSON object.
     """
 
     def __init__(self) -> None:
         self.interner = Interner[Scalar]()
         self.kept: set[Handle[Scalar]] = set()
         self.columns: dict[str, _Column] = {}
+        self.other: _Column | None = None
         self.bytes_as_parsed = 0
         self.bytes_deduplicated = 0
 
     def add(self, record: Record) -> None:
         make, kept, columns, getsizeof = self.interner.make, self.kept, self.columns, sys.getsizeof
         for name, value in record:
-            column = columns.get(name)
-            if column is None:
-                column = columns[name] = _Column(name)
+            column = columns.get(name) or self._new_column(name)
             column.values += 1
             size = getsizeof(value)
             handle = make(value)
@@ -295,7 +302,18 @@ class _Tally:
             elif new_object:
                 column.bytes_as_parsed += size
 
+    def _new_column(self, name: str) -> _Column:
+        if len(self.columns) < MAX_COLUMNS:
+            column = self.columns[name] = _Column(name)
+            return column
+        if self.other is None:
+            self.other = _Column(OTHER_COLUMNS)
+        return self.other
+
     def column_reports(self) -> list[ColumnReport]:
+        columns = list(self.columns.values())
+        if self.other:
+            columns.append(self.other)
         reports = [
             ColumnReport(
                 column.name,
@@ -304,9 +322,13 @@ class _Tally:
                 column.bytes_as_parsed,
                 column.bytes_deduplicated,
             )
-            for column in self.columns.values()
+            for column in columns
         ]
         return sorted(reports, key=lambda column: (-column.bytes_saved, column.name))
+
+
+Note = Callable[[str], None]
+"""Called with a line to show the user, such as the format guessed for standard input."""
 
 
 def scan(
@@ -314,12 +336,15 @@ def scan(
     options: Options,
     progress: Progress | None = None,
     scanned: str | None = None,
+    note: Note | None = None,
 ) -> Report:
     """Intern every value of the sources, in order, and report what it saved.
 
-    Raises ScanError for input that cannot be read, and for a malformed record
-    unless ``options.skip_bad``. ``scanned`` describes the input for the report
-    (by default, the sources listed).
+    Raises InputError for input that cannot be read, does not decode or looks
+    binary, and for a malformed record or a line too long unless
+    ``options.skip_bad``. ``scanned`` describes the input for the report (by
+    default, the sources listed); ``note`` is told the format guessed for
+    standard input.
     """
     tally = _Tally()
     bad_records = 0
@@ -334,13 +359,21 @@ def scan(
             def bad(line: int, message: str, source: Source = source) -> None:
                 nonlocal bad_records
                 if not options.skip_bad:
-                    raise ScanError(source.name, line, message)
+                    raise InputError(source.name, line, message)
                 bad_records += 1
 
             try:
                 with source.open() as binary:
+                    head, first = peek(raw_pieces(binary), HEAD)
+                    problem = None if options.encoding else binary_problem(head, source.path)
+                    if problem:
+                        raise InputError(source.name, None, problem)
+                    if source.format is None:
+                        source = Source(source.path, _guess_format(head, options, progress, note))
                     opened.append(source)
-                    for record in _records(source, binary, options, bad):
+                    by_line = source.format != "json"
+                    raw = itertools.chain(first, raw_pieces(binary, by_line=by_line))
+                    for record in _read_source(source, raw, options, bad):
                         tally.add(record)
                         records += 1
                         if progress and progress.due():
@@ -348,7 +381,7 @@ def scan(
                         if records == options.limit:
                             break
             except OSError as error:
-                raise ScanError(source.name, None, error.strerror or str(error)) from None
+                raise InputError(source.name, None, error.strerror or str(error)) from None
     finally:
         if progress:
             progress.clear()
@@ -360,16 +393,33 @@ def scan(
     return Report(
         scanned=description,
         sources=tuple(opened),
+        limit=options.limit,
         records=records,
         bad_records=bad_records,
         fields=len(columns),
+        other_columns=tally.other is not None,
         values=sum(column.values for column in columns),
         distinct=tally.interner.stats().live,
         bytes_as_parsed=tally.bytes_as_parsed,
         bytes_deduplicated=tally.bytes_deduplicated,
         columns=tuple(columns[:TOP_COLUMNS]),
-        limit=options.limit,
     )
+
+
+def _guess_format(
+    head: bytes, options: Options, progress: Progress | None, note: Note | None
+) -> str:
+    guessed = guess_format(head, options.encoding or DEFAULT_ENCODING, whole=len(head) < HEAD)
+    if guessed is None:
+        return "text"  # blank: nothing to tell, and no records either way
+    if note:
+        if progress:
+            progress.clear()
+        note(
+            f"reading standard input as {guessed}, guessed from its first lines;"
+            f" choose with --format {{{','.join(FORMATS)}}}"
+        )
+    return guessed
 
 
 def _describe(sources: Sequence[Source], shown: int = 5) -> str:
@@ -379,125 +429,118 @@ def _describe(sources: Sequence[Source], shown: int = 5) -> str:
     return ", ".join(named) or "nothing"
 
 
-def _records(
-    source: Source, binary: BinaryIO, options: Options, bad: BadRecord
+def _read_source(
+    source: Source, raw: Iterator[bytes], options: Options, bad: BadRecord
 ) -> Iterator[Record]:
+    """Read the records of one input, in its format."""
     if source.format == "python":
-        return _read_python(iter(binary), source.name, options, bad)
-    lines = _decoded_lines(
-        iter(partial(binary.readline, PIECE), b""),
+        return _read_python(raw, source.name, options, bad)
+    text = decoded(
+        raw,
         source.name,
         options.encoding or DEFAULT_ENCODING,
         options.errors,
-        universal=source.format != "jsonl",
+        universal=source.format not in {"json", "jsonl"},
     )
+    max_length = options.max_line_length
+    if source.format == "json":
+        return _read_json(text, bad, max_length)
+
+    def too_long(line: int) -> None:
+        bad(line, f"a line longer than {max_length:,} characters; see --max-line-length")
+
+    split = lines(text, max_length, too_long, universal=source.format != "jsonl")
     if source.format == "csv":
-        return _read_delimited(lines, bad, "excel", options.header)
+        return _read_delimited(split, bad, "excel", options.header, max_length)
     if source.format == "tsv":
-        return _read_delimited(lines, bad, "excel-tab", options.header)
+        return _read_delimited(split, bad, "excel-tab", options.header, max_length)
     if source.format == "jsonl":
-        return _read_json_lines(lines, bad)
-    return _read_text(lines)
+        return _read_json_lines(split, bad)
+    return _read_text(split)
 
 
-_LINE = re.compile(r"[^\n]*\n")
-_UNIVERSAL_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)")
+def _positions(names: list[str], count: int) -> Iterable[str]:
+    """Name ``count`` columns: ``names``, then by position; none named past MAX_COLUMNS."""
+    if count <= len(names):
+        return names
+    while len(names) < min(count, MAX_COLUMNS):
+        names.append(f"column {len(names) + 1}")
+    return itertools.chain(names, itertools.repeat(OTHER_COLUMNS))
 
 
-def _decoded_lines(
-    raw_lines: Iterable[bytes], source: str, encoding: str, errors: str, *, universal: bool = False
-) -> Iterator[str]:
-    """Decode binary lines, or pieces of them, into text lines that keep their endings.
-
-    Lines end in LF; with ``universal``, also in CR LF or a lone CR. An
-    incremental decoder carries a character split across pieces (as in UTF-16,
-    whose newline is two bytes), so any encoding works. A decoding error names
-    the line it is on.
-    """
-    decode = codecs.getincrementaldecoder(encoding)(errors).decode
-    line = _UNIVERSAL_LINE if universal else _LINE
-    pending: list[str] = []  # the start of a line whose end is still to come
-    number = 0
-    for raw in itertools.chain(raw_lines, [None]):
-        try:
-            text = decode(b"", final=True) if raw is None else decode(raw)
-        except UnicodeError as error:
-            number += _line_ends_before(error, encoding, universal)
-            raise ScanError(source, number + 1, _decoding_problem(error, encoding)) from None
-        last = len(text) - 1  # the common case: one whole line, ending in LF or CR LF
-        if not pending and text.find("\n") == last >= 0 and text.find("\r", 0, last - 1) < 0:
-            number += 1
-            yield text
-            continue
-        if raw is not None and "\n" not in text and not (universal and "\r" in text):
-            pending.append(text)
-            continue
-        text = "".join([*pending, text])
-        pending.clear()
-        done = 0
-        for match in line.finditer(text):
-            if raw is not None and match.end() == len(text) and text.endswith("\r"):
-                break  # its LF may start the next piece
-            number += 1
-            done = match.end()
-            yield match.group()
-        if done < len(text):
-            pending.append(text[done:])
-    if pending:
-        yield "".join(pending)
-
-
-def _line_ends_before(error: UnicodeError, encoding: str, universal: bool) -> int:
-    """Count the line ends in a piece before its undecodable bytes, if they can be told."""
-    if not isinstance(error, UnicodeDecodeError) or not "\r\n".encode(encoding).endswith(b"\r\n"):
-        return 0  # line ends are not single bytes, as they are in UTF-8 or Latin-1
-    before = error.object[: error.start]
-    lone_crs = before.count(b"\r") - before.count(b"\r\n") if universal else 0
-    return before.count(b"\n") + lone_crs
-
-
-def _decoding_problem(error: UnicodeError, encoding: str) -> str:
-    if encoding == DEFAULT_ENCODING:
-        encoding = "utf-8"
-    if isinstance(error, UnicodeDecodeError):
-        what = f"{error.object[error.start : error.end]!r} as {encoding} ({error.reason})"
-    else:
-        what = f"as {encoding}: {error}"
-    return f"cannot decode {what}; see --encoding and --errors"
+class _RecordTooLong(Exception):
+    pass
 
 
 def _read_delimited(
-    lines: Iterator[str], bad: BadRecord, dialect: str, header: bool
+    lines: Iterator[str], bad: BadRecord, dialect: str, header: bool, max_length: int
 ) -> Iterator[Record]:
-    reader = csv.reader(lines, dialect, strict=True)
+    """Read CSV or TSV records, none longer than ``max_length``.
+
+    A record on one line is bounded by the line's own limit; one whose quoted
+    fields go on over lines counts all of its lines, and is refused (as
+    ``bad``) at the line that makes it too long. That line is dropped, and a new
+    csv reader starts after it, as the lines of the last one ended with the
+    exception.
+    """
+    kind = "CSV" if dialect == "excel" else "TSV"
     names: list[str] | None = None if header else []
-    while True:
-        start = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            problem = f"malformed {'CSV' if dialect == 'excel' else 'TSV'}: {error}"
-            if reader.line_num > start:  # a quoted field ran on over lines
-                problem += f" at line {reader.line_num}"
-            bad(start, problem)
-            continue
-        if not row:
-            continue  # a blank line
-        if names is None:
-            names = _header_names(row)
-            continue
-        while len(names) < len(row):
-            names.append(f"column {len(names) + 1}")
-        yield zip(names, row, strict=False)
+    record_length = 0  # the characters of the record read so far, with line ends
+    first_line = True
+
+    def record_lines() -> Iterator[str]:
+        nonlocal record_length, first_line
+        for line in lines:
+            record_length += len(line)
+            if record_length > max_length and not first_line:
+                raise _RecordTooLong
+            first_line = False
+            yield line
+
+    done = 0  # lines read by the readers before this one
+    reader = csv.reader(record_lines(), dialect, strict=True)
+    # No field is longer than its record (and the limit is a C long).
+    field_size_limit = csv.field_size_limit(min(max_length, sys.maxsize))
+    try:
+        while True:
+            start = done + reader.line_num + 1
+            record_length, first_line = 0, True
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                problem = f"malformed {kind}: {error}"
+                if done + reader.line_num > start:  # a quoted field ran on over lines
+                    problem += f" at line {done + reader.line_num}"
+                bad(start, problem)
+                continue
+            except _RecordTooLong:
+                done += reader.line_num + 1
+                bad(
+                    start,
+                    f"a {kind} record over lines {start} to {done} longer than"
+                    f" {max_length:,} characters (an unclosed quote?); see --max-line-length",
+                )
+                reader = csv.reader(record_lines(), dialect, strict=True)
+                continue
+            if not row:
+                continue  # a blank line
+            if names is None:
+                names = _header_names(row)
+                continue
+            yield zip(_positions(names, len(row)), row, strict=False)
+    finally:
+        csv.field_size_limit(field_size_limit)
 
 
 def _header_names(row: list[str]) -> list[str]:
     """Column names from a header row; an empty or repeated name becomes the position."""
     names: list[str] = []
+    seen: set[str] = set()
     for position, name in enumerate(row, 1):
-        names.append(name if name and name not in names else f"column {position}")
+        names.append(name if name and name not in seen else f"column {position}")
+        seen.add(name)
     return names
 
 
@@ -508,7 +551,7 @@ def _read_json_lines(lines: Iterator[str], bad: BadRecord) -> Iterator[Record]:
         try:
             document: object = json.loads(line)
         except json.JSONDecodeError as error:
-            bad(number, f"malformed JSON: {error.msg} at column {error.colno}")
+            bad(number, _json_line_problem(line, error))
             continue
         except ValueError as error:  # a number beyond the int digits limit
             bad(number, f"malformed JSON: {error}")
@@ -517,6 +560,29 @@ def _read_json_lines(lines: Iterator[str], bad: BadRecord) -> Iterator[Record]:
             bad(number, "malformed JSON: nested too deeply")
             continue
         yield _json_leaves(document)
+
+
+def _json_line_problem(line: str, error: json.JSONDecodeError) -> str:
+    """Say what is wrong with a JSON line, at a column of that line.
+
+    An error at the end of the line is found past its LF, in column 1 of the next
+    line: parsed again without the LF, it is where the line ends.
+    """
+    if error.lineno > 1:
+        try:
+            json.loads(line.removesuffix("\n"))
+        except json.JSONDecodeError as again:
+            error = again
+    return json_problem(error.msg, error.colno)
+
+
+def _read_json(text: Iterator[str], bad: BadRecord, max_length: int) -> Iterator[Record]:
+    """Read the records of a JSON document; after an error, skip the rest of it."""
+    try:
+        for document in json_records(text, max_length):
+            yield _json_leaves(document)
+    except MalformedJSON as error:
+        bad(error.line, error.message)
 
 
 def _json_leaves(document: object) -> list[tuple[str, Scalar]]:
@@ -543,30 +609,36 @@ def _read_text(lines: Iterator[str]) -> Iterator[Record]:
     names: list[str] = []
     for line in lines:
         words = line.split()
-        if not words:
-            continue  # a blank line
-        while len(names) < len(words):
-            names.append(f"column {len(names) + 1}")
-        yield zip(names, words, strict=False)
+        if words:  # not a blank line
+            yield zip(_positions(names, len(words)), words, strict=False)
+
+
+class _LineTooLong(Exception):
+    pass
 
 
 def _read_python(
-    raw_lines: Iterator[bytes], source: str, options: Options, bad: BadRecord
+    raw: Iterator[bytes], source: str, options: Options, bad: BadRecord
 ) -> Iterator[Record]:
     """One record: the NAME and STRING tokens of a whole source file."""
     encoding = options.encoding
     if encoding is None:
         try:
-            encoding, first_lines = tokenize.detect_encoding(partial(next, raw_lines, b""))
+            encoding, first_lines = tokenize.detect_encoding(partial(next, raw, b""))
         except SyntaxError as error:  # a bad coding declaration, or not UTF-8 without one
             bad(error.lineno or 1, f"cannot tokenize: {error.msg}")
             return
-        raw_lines = itertools.chain(first_lines, raw_lines)
-    lines = _decoded_lines(raw_lines, source, encoding, options.errors)
+        raw = itertools.chain(first_lines, raw)
+    max_length = options.max_line_length
+
+    def too_long(line: int) -> None:
+        raise _LineTooLong(line)
+
+    split = lines(decoded(raw, source, encoding, options.errors), max_length, too_long)
     kinds = {tokenize.NAME: "NAME", tokenize.STRING: "STRING"}
     tokens: list[tuple[str, Scalar]] = []
     try:
-        for token in tokenize.generate_tokens(partial(next, lines, "")):
+        for token in tokenize.generate_tokens(partial(next, split, "")):
             kind = kinds.get(token.type)
             if kind:
                 tokens.append((kind, token.string))
@@ -576,6 +648,9 @@ def _read_python(
         return
     except SyntaxError as error:  # IndentationError, and from 3.12 on other errors
         bad(error.lineno or 1, f"cannot tokenize: {error.msg}")
+        return
+    except _LineTooLong as error:
+        bad(error.args[0], f"a line longer than {max_length:,} characters; see --max-line-length")
         return
     yield tokens
 
