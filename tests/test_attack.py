@@ -141,6 +141,44 @@ def test_a_handle_revived_after_a_finalizer_made_its_value_again_is_unique_in_c(
     assert made is revived
 
 
+def test_revived_handles_of_one_hash_all_stay_canonical_in_c(
+    interner: intern.Interner[Any], variant: Variant
+) -> None:
+    # Two unequal values of one type and hash, each in a garbage cycle with its
+    # handle, both revived by their finalizers, which also intern something
+    # unrelated (any insertion will do). restore_evicted puts the handles back
+    # one at a time, and asks of each whether the table holds a candidate (a
+    # handle of the same hash and type) made since it left: the sibling it has
+    # just put back counts as one, so that handle leaves the table for good
+    # although nothing equal to it was ever made. The next make of its value
+    # makes a second handle.
+    if variant.name == "python":
+        pytest.skip("documented: under pure Python a revived handle is no longer canonical")
+    revived: list[intern.Handle[Any]] = []
+    unrelated: list[intern.Handle[Any]] = []
+
+    class SameHash(Key):
+        def __hash__(self) -> int:
+            return 7
+
+        def __del__(self) -> None:
+            if self.handle is not None:
+                revived.append(self.handle)
+                unrelated.append(interner.make(f"unrelated {self.key}"))
+
+    def build() -> None:
+        for key in "ab":
+            value = SameHash(key)
+            value.handle = interner.make(value)
+
+    collect()
+    build()
+    collect()
+    assert len(revived) == 2
+    for handle in revived:
+        assert interner.make(SameHash(handle.value.key)) is handle
+
+
 # ---------------------------------------------------------------- progress
 
 
