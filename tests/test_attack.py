@@ -1,11 +1,14 @@
-"""Attacks on the core contract that fail today (one test per failure found).
+"""What an attack on the redesigned core found, one test per failure.
 
-Each test states the guarantee it checks; none asserts on timing (a slow path is
-caught by a generous deadline on a subprocess).
+Each failed when it was written and passes now, except the two limits of the
+pure-Python implementation marked as such (a tracer, and a signal on 3.14). Each
+states the guarantee it checks; none asserts on timing (a slow path is caught by
+a generous deadline on a subprocess).
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import io
 import linecache
@@ -30,6 +33,9 @@ from tests.test_windows import windows
 class Key:
     """Equal by key: a value that can hold its own handle."""
 
+    finalizer: object = None
+    holder: object = None
+
     def __init__(self, key: object) -> None:
         self.key = key
         self.handle: intern.Handle[Any] | None = None
@@ -43,7 +49,8 @@ class Key:
 
 
 class Holder:
-    pass
+    late: object = None
+    value: object = None
 
 
 # ---------------------------------------------------------------- no stale handle
@@ -52,11 +59,12 @@ class Holder:
 def test_a_revived_handle_is_never_returned_while_a_later_collection_clears_it(
     interner: intern.Interner[Any],
 ) -> None:
-    # tp_finalize runs once in an object's life. The C implementation evicts a
-    # garbage handle from its table in tp_finalize; a handle that a finalizer
-    # revived (and that was put back) is not finalized, hence not evicted, the
-    # next time it is garbage. A make() run by that collection's delete phase
-    # then gets the very handle the collector is about to clear.
+    # tp_finalize runs once in an object's life. The C implementation takes a
+    # garbage handle out of its table in tp_finalize; a handle that a finalizer
+    # revived, if it were put back, would not be finalized, hence not taken out,
+    # the next time it is garbage, and a make() run by that collection's delete
+    # phase would get the very handle the collector is about to clear. So a
+    # revived handle stays out for good.
     revived: list[intern.Handle[Any]] = []
     made: list[intern.Handle[Any]] = []
 
@@ -73,7 +81,7 @@ def test_a_revived_handle_is_never_returned_while_a_later_collection_clears_it(
         holder: Holder
 
         def __del__(self) -> None:
-            self.holder.late = Late()  # type: ignore[attr-defined]
+            self.holder.late = Late()
 
     holder = Holder()  # older than the handle: cleared before it
 
@@ -85,12 +93,12 @@ def test_a_revived_handle_is_never_returned_while_a_later_collection_clears_it(
     gc.disable()
     try:
         build()
-        gc.collect()  # first time garbage: evicted, revived, (C) put back
+        gc.collect()  # first time garbage: out of the table, then revived
         [handle] = revived
         revived.clear()
         finalized = Finalized()
         finalized.holder = holder
-        holder.value = handle.value  # type: ignore[attr-defined]
+        holder.value = handle.value
         handle.value.holder = holder
         handle.value.finalized = finalized
         del handle, finalized, holder
@@ -106,17 +114,13 @@ def test_a_revived_handle_is_never_returned_while_a_later_collection_clears_it(
 # ---------------------------------------------------------------- identity (C)
 
 
-def test_a_handle_revived_after_a_finalizer_made_its_value_again_is_unique_in_c(
-    interner: intern.Interner[Any], variant: Variant
+def test_a_finalizer_that_makes_a_value_again_then_revives_its_handle_leaves_one_canonical(
+    interner: intern.Interner[Any],
 ) -> None:
-    # The contract allows two live handles for equal values only under pure
-    # Python (a handle revived from a garbage cycle is no longer canonical).
-    # Under C, a finalizer of the collection that evicted a handle interns an
-    # equal value (a new handle, as the evicted one is out of the table), then
-    # revives the evicted handle: restore_evicted sees a candidate and leaves
-    # the revived handle out for good. Two live handles of equal values.
-    if variant.name == "python":
-        pytest.skip("documented: under pure Python a revived handle is no longer canonical")
+    # While a garbage handle is out of the table, a finalizer interns an equal
+    # value (a new handle) and then revives the old one. The new handle is the
+    # canonical one from then on; the revived one stays valid, out of the table,
+    # as a weakly referenced object brought back would.
     kept: list[intern.Handle[Any]] = []
 
     class Finalizer:
@@ -131,52 +135,16 @@ def test_a_handle_revived_after_a_finalizer_made_its_value_again_is_unique_in_c(
         value = Key("k")
         value.handle = interner.make(value)  # the handle, made before the finalizer
         finalizer = Finalizer()
-        finalizer.value, value.finalizer = value, finalizer  # type: ignore[attr-defined]
+        finalizer.value, value.finalizer = value, finalizer
 
     collect()
     build()
     collect()
     made, revived = kept
-    assert made.value == revived.value
-    assert made is revived
-
-
-def test_revived_handles_of_one_hash_all_stay_canonical_in_c(
-    interner: intern.Interner[Any], variant: Variant
-) -> None:
-    # Two unequal values of one type and hash, each in a garbage cycle with its
-    # handle, both revived by their finalizers, which also intern something
-    # unrelated (any insertion will do). restore_evicted puts the handles back
-    # one at a time, and asks of each whether the table holds a candidate (a
-    # handle of the same hash and type) made since it left: the sibling it has
-    # just put back counts as one, so that handle leaves the table for good
-    # although nothing equal to it was ever made. The next make of its value
-    # makes a second handle.
-    if variant.name == "python":
-        pytest.skip("documented: under pure Python a revived handle is no longer canonical")
-    revived: list[intern.Handle[Any]] = []
-    unrelated: list[intern.Handle[Any]] = []
-
-    class SameHash(Key):
-        def __hash__(self) -> int:
-            return 7
-
-        def __del__(self) -> None:
-            if self.handle is not None:
-                revived.append(self.handle)
-                unrelated.append(interner.make(f"unrelated {self.key}"))
-
-    def build() -> None:
-        for key in "ab":
-            value = SameHash(key)
-            value.handle = interner.make(value)
-
-    collect()
-    build()
-    collect()
-    assert len(revived) == 2
-    for handle in revived:
-        assert interner.make(SameHash(handle.value.key)) is handle
+    assert made.value == revived.value == Key("k")
+    assert made is not revived
+    assert interner.make(Key("k")) is made
+    assert interner.stats() == intern.Stats(live=1, created=2, reclaimed=1)
 
 
 # ---------------------------------------------------------------- progress
@@ -231,8 +199,9 @@ def test_values_of_other_hashes_stored_meanwhile_never_make_make_give_up(
     # Only a value whose comparisons keep interning values of its own type and
     # hash may get RuntimeError. Here finalizers run by collections during the
     # lookup intern values of the same type but other hashes (equal modulo 64):
-    # pure Python's windows check a per-(hash % 64) stamp, so each of them costs
-    # a round, and after 100 the innocent make gives up.
+    # pure Python's windows check a stamp per hash modulo the number of stamps
+    # (once fixed at 64), so each of them cost a round, and after 100 the
+    # innocent make gave up. The stamps now grow with the table.
     class Value:
         def __init__(self, hash_: int, key: str) -> None:
             self.hash, self.key = hash_, key
@@ -269,7 +238,7 @@ def test_values_of_other_hashes_stored_meanwhile_never_make_make_give_up(
         state["on"] = False
         gc.set_threshold(*thresholds)
     assert handle.value == Value(1, "c")
-    del kept
+    kept.clear()
     collect()
 
 
@@ -322,8 +291,17 @@ def _window_lines() -> set[int]:
 
 
 def test_a_tracer_cannot_let_a_collection_in_between_check_and_store(
-    interner: intern.Interner[Any],
+    interner: intern.Interner[Any], variant: Variant, request: pytest.FixtureRequest
 ) -> None:
+    if variant.name == "python":
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="a limit of the pure-Python implementation, documented: code that a"
+                " tracer, profiler or sys.monitoring tool runs inside its windows is outside"
+                " its guarantees",
+            )
+        )
     # A Python-level trace function (sys.settrace: debuggers, coverage's
     # Python tracer) is called on every line of a window, after its check and
     # before its store. Whatever it does (here a collection, which any
@@ -365,7 +343,7 @@ def test_a_tracer_cannot_let_a_collection_in_between_check_and_store(
 
 
 def test_a_signal_at_the_start_of_a_window_never_leaves_the_lock_held(
-    interner: intern.Interner[Any], variant: Variant
+    interner: intern.Interner[Any], variant: Variant, request: pytest.FixtureRequest
 ) -> None:
     # From 3.14, `with lock:` calls __enter__ with a CALL instruction whose
     # periodic check runs signal handlers (and scheduled collections) once the
@@ -375,7 +353,17 @@ def test_a_signal_at_the_start_of_a_window_never_leaves_the_lock_held(
     # every other thread's next insertion hangs.
     if variant.name != "python" or threading.current_thread() is not threading.main_thread():
         pytest.skip("the pure-Python windows, signals in the main thread")
-    lock = interner._tables.lock  # type: ignore[attr-defined]  # stands for another thread in a window
+    if sys.version_info[:2] == (3, 14):
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="CPython 3.14 runs signal handlers between a with statement's"
+                " __enter__ and the block, outside its cleanup, so any `with lock:` may"
+                " leave the lock held; documented",
+            )
+        )
+    # The lock stands for another thread inside a window.
+    lock = interner._tables.lock  # pyright: ignore[reportPrivateUsage]
     handled: list[bool] = []
 
     def handler(signum: int, frame: object) -> None:
@@ -393,10 +381,8 @@ def test_a_signal_at_the_start_of_a_window_never_leaves_the_lock_held(
         other = threading.Thread(target=other_thread_in_a_window)
         other.start()
         time.sleep(0.1)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             interner.make("first")
-        except KeyboardInterrupt:
-            pass
         other.join()
     finally:
         signal.signal(signal.SIGUSR1, previous)
@@ -442,11 +428,11 @@ class Record:
 def test_a_handle_referring_back_to_itself_refuses_to_pickle_with_a_persistent_id(
     impl: Implementation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # check_picklable pickles the value once more with a plain pickler to find
-    # the handle in it, and gives up silently on any error of its own. A part
-    # of the value that only the real pickler can pickle (by persistent_id, or
-    # its own dispatch_table) makes the trial fail before it meets the handle:
-    # the handle pickles, into data that cannot be loaded.
+    # check_picklable once pickled the value again with a plain pickler to find
+    # the handle in it, and gave up silently on any error of its own: a part of
+    # the value that only the real pickler can pickle (by persistent_id, or its
+    # own dispatch_table) made the trial fail before it met the handle, and the
+    # handle pickled into data that could not be loaded.
     monkeypatch.setattr(intern, "make", impl.make)  # pickles name intern.make
     record = Record("k", impl.Interner())
     with pytest.raises(pickle.PicklingError, match="refers back"):

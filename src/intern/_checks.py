@@ -6,9 +6,12 @@ arguments), so it keeps working during interpreter shutdown.
 
 from __future__ import annotations
 
+import contextlib
+import copyreg
 import pickle
-from collections.abc import Callable
-from typing import SupportsIndex, cast
+import types
+from collections.abc import Callable, Iterable
+from typing import Any, SupportsIndex, cast
 
 
 def unhashable_part(value: object) -> tuple[str, object] | None:
@@ -77,46 +80,82 @@ def check_metaclass(cls: type) -> None:
         )
 
 
-class _SelfReference(Exception):
-    """Raised inside the probe of ``check_picklable`` when it meets the handle itself."""
-
-
-class _Discard:
-    """A file that forgets what is written to it."""
-
-    def write(self, data: bytes) -> None:
-        pass
-
-
-_Reduced = tuple[Callable[[object], None], tuple[object]]
-
-
-class _Probe(pickle.Pickler):
-    """A pickler that raises ``_SelfReference`` where it meets ``handle``.
-
-    It walks through other handles of the same type to their values, since a
-    cycle through them breaks loading just the same.
-    """
-
-    def __init__(self, handle: object, protocol: SupportsIndex) -> None:
-        super().__init__(_Discard(), int(protocol))
-        self.handle = handle
-        self.handle_type = type(handle)
-
-    def reducer_override(self, obj: object) -> _Reduced:
-        if obj is self.handle:
-            raise _SelfReference
-        if type(obj) is self.handle_type:
-            value: object = getattr(obj, "value")  # noqa: B009 -- any implementation's handle
-            return (_rebuild_nothing, (value,))
-        return cast("_Reduced", NotImplemented)  # pickle's own way
-
-
-def _rebuild_nothing(value: object) -> None:
-    """Stand for other handles in the probe's pickle; never called."""
-
+_ATOMS: frozenset[type] = frozenset(
+    {
+        str,
+        bytes,
+        bytearray,
+        int,
+        float,
+        complex,
+        bool,
+        type(None),
+        type,
+        types.FunctionType,
+        types.BuiltinFunctionType,
+        types.ModuleType,
+    }
+)
+"""Exact types that pickling saves as they are (or by name): no handle inside. Classes
+too, saved by name."""
 
 _PLAIN_SCALARS = frozenset({str, bytes, int, float, complex, bool, type(None)})
+
+
+def _refers_back(handle: object, value: object, protocol: SupportsIndex) -> bool:
+    """Say whether pickling ``value`` would meet ``handle`` again.
+
+    Walks what pickling would save, as pickling does: the items of the built-in
+    containers, and for any other object what its reduction names (the
+    arguments, the state, the items), through other handles of the same type to
+    their values, since a cycle through them breaks loading just the same.
+    Iterative, so deep values cannot exhaust the stack. An object whose reduction
+    raises is passed over: it may still hold the handle, but the real pickling,
+    which has its own ways (``persistent_id``, a ``dispatch_table``), will say
+    more about it.
+    """
+    handle_type = type(handle)
+    seen: dict[int, object] = {}  # by id, holding each object so that no id is reused
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if item is handle:
+            return True
+        if id(item) in seen:
+            continue
+        seen[id(item)] = item
+        cls = type(item)
+        if cls in _ATOMS or isinstance(item, type):
+            continue
+        if cls is handle_type:
+            with contextlib.suppress(ReferenceError):  # cleared: it refers to nothing
+                stack.append(getattr(item, "value"))  # noqa: B009 -- either implementation's handle
+            continue
+        if cls in (tuple, list, set, frozenset):
+            stack.extend(cast("Iterable[object]", item))
+            continue
+        if cls is dict:
+            mapping = cast("dict[object, object]", item)
+            stack.extend(mapping.keys())
+            stack.extend(mapping.values())
+            continue
+        try:
+            reduce = copyreg.dispatch_table.get(cls)
+            reduced: object = reduce(item) if reduce else item.__reduce_ex__(protocol)
+            if not isinstance(reduced, tuple):
+                continue  # a name: saved as a global
+            parts: tuple[Any, ...] = reduced
+            stack.extend(parts[1])  # the arguments
+            if len(parts) > 2:
+                stack.append(parts[2])  # the state
+            if len(parts) > 3 and parts[3] is not None:
+                stack.extend(list(parts[3]))  # the items
+            if len(parts) > 4 and parts[4] is not None:
+                for key, part in list(parts[4]):  # the dict items
+                    stack += (key, part)
+        except Exception:  # noqa: BLE001, S112 -- passed over, as said above
+            continue
+    return False
 
 
 def check_picklable(handle: object, value: object, protocol: SupportsIndex) -> None:
@@ -124,23 +163,18 @@ def check_picklable(handle: object, value: object, protocol: SupportsIndex) -> N
 
     A handle pickles as ``intern.make(value)``: unpickling must build the value
     first, whole, to intern it. A value that refers to its own handle (say
-    ``value.me = intern.make(value)``) would need the handle while it is still
-    being built, so the pickle would fail to load, deep inside the value's own
-    ``__hash__`` or ``__eq__``. This finds such a reference by pickling the value
-    once more, into nothing, stopping where it meets the handle. Values of the
-    built-in immutable types cannot refer to a handle and are not looked at.
-    Errors of the trial pickling itself are left for the real one to raise.
+    ``value.me = intern.make(value)``), directly or through other handles, would
+    need the handle while it is still being built, so the pickle would fail to
+    load, deep inside the value's own ``__hash__`` or ``__eq__``. This walks what
+    pickling the value would save (see ``_refers_back``); values of the built-in
+    immutable types cannot refer to a handle and are not looked at.
     """
     if type(value) in _PLAIN_SCALARS:
         return
-    try:
-        _Probe(handle, protocol).dump(value)
-    except _SelfReference:
+    if _refers_back(handle, value, protocol):
         name = type(value).__name__
         raise pickle.PicklingError(
             f"cannot pickle the handle of a {name!r} value that refers back to that very"
             f" handle: unpickling calls intern.make(value), which needs the whole value"
             f" before the handle exists; pickle the value, and make its handle after loading"
-        ) from None
-    except Exception:  # noqa: BLE001, S110 -- the real pickling reports its own errors
-        pass
+        )

@@ -43,10 +43,14 @@ under threads, garbage collection and hostile ``__eq__``, ``__hash__`` and
 
 What a ``__del__`` or a callback can reach follows ``intern._shutdown``. The
 top of ``_speedups.c`` explains the words both implementations use: hit path,
-slow path, candidate, round, evicted, ``explain_hash_error``. A handle that a
-collection finds unreachable leaves the table then, as the collector clears
-weak references before it runs finalizers; one that a finalizer brings back to
-life stays out (the C implementation puts it back once the collection is over).
+slow path, candidate, round, unreachable, ``explain_hash_error``. A handle that
+a collection finds unreachable leaves the table then, for good, as the collector
+clears weak references before it runs finalizers.
+
+The windows hold against anything CPython itself can run between bytecodes, but
+not against a tracer or profiler (``sys.settrace``, ``sys.setprofile``,
+``sys.monitoring``), which runs Python code of its own at every line: a limit of
+this implementation, stated in the documentation.
 """
 
 from __future__ import annotations
@@ -98,7 +102,8 @@ stored while the previous round compared: by the value's own ``__eq__``, a
 """
 
 _STAMPS = 64
-"""Stamps per table: hashes share a stamp when equal modulo this (a power of two)."""
+"""Stamps a table starts with: hashes share a stamp when equal modulo their number,
+a power of two that doubles as the table grows past it."""
 
 _SERIAL_BASE = 1 << 62
 """Where a table's serial starts: far from the small ints, which CPython shares (and
@@ -309,7 +314,9 @@ class _Table:
         "remove_entry",
         "remove_plain",
         "serial",
+        "stamp_mask",
         "stamps",
+        "stamps_since",
         "tables",
     )
 
@@ -322,7 +329,6 @@ class _Table:
     _new_ref = _Ref
     _not_plain = _NOT_PLAIN
     _max_rounds = _MAX_ROUNDS
-    _stamp_mask = _STAMPS - 1
 
     def __init__(self, tables: _Tables, cls: type, mixed: bool) -> None:
         self.tables = tables
@@ -330,13 +336,16 @@ class _Table:
         self.mixed = mixed  # values of the type may be plain or not: tuples, frozensets
         self.plain: dict[Any, _Ref] = {}
         self.buckets: dict[int, _Ref | list[_Ref]] = {}
-        # What an insertion checks in its window: by hash (modulo _STAMPS), the
-        # serial of the last value stored in buckets (stamps) or, in a mixed
-        # table, in plain (plain_stamps). Unrelated hashes sharing a stamp cost
-        # at most a round with nothing to compare.
+        # What an insertion checks in its window: by hash (masked by
+        # stamp_mask), the serial of the last value stored in buckets (stamps)
+        # or, in a mixed table, in plain (plain_stamps); and the serial when the
+        # stamps were last replaced by more of them (stamps_since). Unrelated
+        # hashes sharing a stamp cost at most a round with nothing to compare.
         self.serial = _SERIAL_BASE  # plus the values stored so far
         self.stamps = [self.serial] * _STAMPS
         self.plain_stamps = [self.serial] * _STAMPS
+        self.stamp_mask = _STAMPS - 1
+        self.stamps_since = self.serial
         self.remove_plain = self._remove_plain
         self.remove_entry = self._remove_entry
 
@@ -452,8 +461,7 @@ class _Table:
         ref = self._new_ref(handle, self.remove_entry if not_plain else self.remove_plain)
         ref.key, ref.stored = value_hash if not_plain else key, False
         pair: list[Any] = [None, ref]  # the bucket, if another value has this hash
-        stamps, plain_stamps, buckets = self.stamps, self.plain_stamps, self.buckets
-        stamp = value_hash & self._stamp_mask
+        buckets = self.buckets
         for _ in range(self._max_rounds):
             with lock:
                 start = self.serial
@@ -464,8 +472,13 @@ class _Table:
             # The window: no calls or allocations until the final store.
             with lock:
                 registered = cls in tables.tables and tables.tables[cls] is self
+                stamps = self.stamps
+                plain_stamps = self.plain_stamps
+                stamp = value_hash & self.stamp_mask
                 if not registered:
                     pass
+                elif self.stamps_since > start:
+                    plain_checked = -1  # the stamps were replaced: look everywhere again
                 elif not_plain:
                     if stamps[stamp] <= start and plain_stamps[stamp] <= start:
                         serial = self.serial = self.serial + 1
@@ -492,14 +505,32 @@ class _Table:
             if not registered:
                 return None
             if ref.stored:
+                if len(buckets) + len(self.plain) > len(self.stamps):
+                    self.add_stamps()
                 return handle
         name = cls.__name__
         raise RuntimeError(
             f"intern.make gave up on a {name!r} value after {self._max_rounds} rounds of"
-            f" comparisons: each round, other {name!r} values of the same hash were"
+            f" comparisons: each round, other {name!r} values of its hash were"
             f" interned while it compared (by its __eq__, a __del__ it set off, or another"
             f" thread), so it could never tell whether an equal one was among them"
         )
+
+    def add_stamps(self) -> None:
+        """Double the stamps, so that unrelated hashes rarely share one as the table grows.
+
+        The new stamps know nothing of the values stored so far: ``stamps_since``
+        makes every insertion in flight look once more.
+        """
+        count = 2 * len(self.stamps)
+        base = self.stamps_since
+        stamps, plain_stamps = [base] * count, [base] * count
+        with self.tables.lock:  # a window
+            if count > self.stamp_mask + 1:  # not grown meanwhile by another thread
+                self.stamps = stamps
+                self.plain_stamps = plain_stamps
+                self.stamp_mask = count - 1
+                self.stamps_since = self.serial
 
     def _remove_plain(self, ref: _Ref) -> None:
         tables = self.tables
