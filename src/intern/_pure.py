@@ -103,7 +103,7 @@ stored while the previous round compared: by the value's own ``__eq__``, a
 
 _STAMPS = 64
 """Stamps a table starts with: hashes share a stamp when equal modulo their number,
-a power of two that doubles as the table grows past it."""
+a power of two that doubles once the table holds four values a stamp."""
 
 _SERIAL_BASE = 1 << 62
 """Where a table's serial starts: far from the small ints, which CPython shares (and
@@ -505,7 +505,7 @@ class _Table:
             if not registered:
                 return None
             if ref.stored:
-                if len(buckets) + len(self.plain) > len(self.stamps):
+                if len(buckets) + len(self.plain) > 4 * len(self.stamps):
                     self.add_stamps()
                 return handle
         name = cls.__name__
@@ -517,7 +517,7 @@ class _Table:
         )
 
     def add_stamps(self) -> None:
-        """Double the stamps, so that unrelated hashes rarely share one as the table grows.
+        """Double the stamps, so that few hashes share one as the table grows.
 
         The new stamps know nothing of the values stored so far: ``stamps_since``
         makes every insertion in flight look once more.
