@@ -105,6 +105,10 @@ _STAMPS = 64
 """Stamps a table starts with: hashes share a stamp when equal modulo their number,
 a power of two that doubles once the table holds four values a stamp."""
 
+_STAMP_MIX = 0x9E3779B97F4A7C15
+"""Spreads hashes over the stamps (Fibonacci hashing): hashes that differ only in
+their high bits, or by multiples of a power of two, get different stamps."""
+
 _SERIAL_BASE = 1 << 62
 """Where a table's serial starts: far from the small ints, which CPython shares (and
 makes immortal since 3.12), so that storing serials never changes the total count
@@ -329,6 +333,7 @@ class _Table:
     _new_ref = _Ref
     _not_plain = _NOT_PLAIN
     _max_rounds = _MAX_ROUNDS
+    _stamp_mix = _STAMP_MIX
 
     def __init__(self, tables: _Tables, cls: type, mixed: bool) -> None:
         self.tables = tables
@@ -336,8 +341,8 @@ class _Table:
         self.mixed = mixed  # values of the type may be plain or not: tuples, frozensets
         self.plain: dict[Any, _Ref] = {}
         self.buckets: dict[int, _Ref | list[_Ref]] = {}
-        # What an insertion checks in its window: by hash (masked by
-        # stamp_mask), the serial of the last value stored in buckets (stamps)
+        # What an insertion checks in its window: by hash (spread by _STAMP_MIX,
+        # then masked by stamp_mask), the serial of the last value stored in buckets (stamps)
         # or, in a mixed table, in plain (plain_stamps); and the serial when the
         # stamps were last replaced by more of them (stamps_since). Unrelated
         # hashes sharing a stamp cost at most a round with nothing to compare.
@@ -462,6 +467,7 @@ class _Table:
         ref.key, ref.stored = value_hash if not_plain else key, False
         pair: list[Any] = [None, ref]  # the bucket, if another value has this hash
         buckets = self.buckets
+        spread = (value_hash * self._stamp_mix) % (1 << 64) >> 32  # masked in the window
         for _ in range(self._max_rounds):
             with lock:
                 start = self.serial
@@ -474,7 +480,7 @@ class _Table:
                 registered = cls in tables.tables and tables.tables[cls] is self
                 stamps = self.stamps
                 plain_stamps = self.plain_stamps
-                stamp = value_hash & self.stamp_mask
+                stamp = spread & self.stamp_mask
                 if not registered:
                     pass
                 elif self.stamps_since > start:
