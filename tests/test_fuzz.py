@@ -40,6 +40,7 @@ one named test each.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import gc
@@ -50,7 +51,7 @@ import threading
 import time
 import traceback
 import weakref
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Generator, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Self, TypeAlias, cast
 
@@ -63,11 +64,14 @@ from tests.helpers import Implementation, collect
 
 EXAMPLES = int(os.environ.get("INTERN_FUZZ_EXAMPLES", "60"))
 TIME_LIMIT = float(os.environ.get("INTERN_FUZZ_TIME_LIMIT", "3"))
-SHRINKING_TIME_LIMIT = min(TIME_LIMIT, 0.5)
+SHRINKING_TIME_LIMIT = min(TIME_LIMIT, 1.0)
 """The limit once a program of this implementation hung: Hypothesis then runs
 many smaller programs, most of which hang too, only to find the smallest."""
-MAX_DEPTH = 2
-"""Nesting of user code that acts: deeper calls only compare, so programs end."""
+CLASSES = 2
+"""The most generated classes in a program."""
+MAX_DEPTH = 1
+"""Nesting of user code that acts: user code run by user code only compares and
+hashes. Deeper, the work of a step would grow as a power of intern's retries."""
 
 ACCEPTED = "intern-fuzz: intern gave up on a value that kept losing its slot"
 
@@ -163,13 +167,15 @@ class Hook(Plan):
     actions: tuple[Action, ...] = ()
     raise_on: int | None = None
     """Raise ``OnPurpose`` on this call (counting from 1) to the method, in its class."""
-    raise_after: bool = False
-    """And on every call after it."""
+    raising: Literal["once", "every", "after"] = "once"
+    """On that call only, on every multiple of it, or on it and every call after it."""
 
     def raises_on(self, call: int) -> bool:
         if self.raise_on is None:
             return False
-        return call == self.raise_on or (self.raise_after and call > self.raise_on)
+        if self.raising == "every":
+            return call % self.raise_on == 0
+        return call == self.raise_on or (self.raising == "after" and call > self.raise_on)
 
 
 @dataclass(frozen=True, repr=False)
@@ -192,7 +198,10 @@ class ClassPlan(Plan):
 
 @dataclass(frozen=True, repr=False)
 class V(Plan):
-    """A value of generated class number ``cls``, with key ``key``."""
+    """A value of generated class number ``cls`` (modulo their number), with key ``key``.
+
+    The modulo lets Hypothesis drop a class that a smaller program no longer needs.
+    """
 
     cls: int = 0
     key: int = 0
@@ -264,76 +273,128 @@ class Program(Plan):
 
 def make_actions() -> st.SearchStrategy[MakeNew | MakeEqual]:
     return st.one_of(
-        st.builds(MakeNew, st.sampled_from(["plain", "same class", "mixed"]), st.booleans()),
-        st.builds(MakeEqual, st.booleans()),
+        st.builds(
+            MakeNew, kind=st.sampled_from(["plain", "same class", "mixed"]), keep=st.booleans()
+        ),
+        st.builds(MakeEqual, keep=st.booleans()),
     )
 
 
 def actions() -> st.SearchStrategy[Action]:
     return st.one_of(
         make_actions(),
-        st.builds(DropHeld, st.integers(0, 7)),
+        st.builds(DropHeld, index=st.integers(0, 7)),
         st.just(DropOwn()),
         st.just(Collect()),
-        st.builds(Sleep, st.sampled_from([0.0, 0.0005])),
-        st.builds(InThread, make_actions()),
-        st.builds(Defer, make_actions()),
+        st.builds(Sleep, seconds=st.sampled_from([0.0, 0.0005])),
+        st.builds(InThread, make=make_actions()),
+        st.builds(Defer, make=make_actions()),
     )
 
 
-def hooks(*, may_raise: bool) -> st.SearchStrategy[Hook]:
+def finalizer_actions() -> st.SearchStrategy[Action]:
+    # A collection from inside a collection does nothing, and a finalizer that
+    # sleeps shows nothing a comparison that sleeps does not: intern, or leave
+    # something that interns later.
+    return st.one_of(
+        st.builds(Defer, make=make_actions()),
+        make_actions(),
+        st.builds(DropHeld, index=st.integers(0, 7)),
+        st.builds(InThread, make=make_actions()),
+    )
+
+
+def hooks(*, finalizer: bool = False) -> st.SearchStrategy[Hook]:
+    if finalizer:  # raising from __del__ is unraisable whatever intern does
+        return st.builds(
+            Hook, actions=st.lists(finalizer_actions(), min_size=1, max_size=3).map(tuple)
+        )
+    call = st.integers(1, 4)
     return st.builds(
         Hook,
-        st.lists(actions(), max_size=3).map(tuple),
-        st.one_of(st.none(), st.integers(1, 6)) if may_raise else st.none(),
-        st.booleans(),
+        actions=st.lists(actions(), max_size=3).map(tuple),
+        raise_on=st.one_of(st.none(), call, call),
+        raising=st.sampled_from(["once", "every", "after"]),
     )
 
 
 class_plans = st.builds(
     ClassPlan,
-    st.integers(1, 3),
-    st.booleans(),
-    hooks(may_raise=True),
-    hooks(may_raise=True),
-    st.one_of(st.none(), hooks(may_raise=False)),
+    hashes=st.integers(1, 3),
+    cyclic=st.booleans(),
+    eq=hooks(),
+    hash=hooks(),
+    finalizer=st.one_of(st.none(), hooks(finalizer=True)),
 )
 
 
-def value_plans(classes: int) -> st.SearchStrategy[ValuePlan]:
-    leaves: st.SearchStrategy[ValuePlan] = st.one_of(
-        st.integers(0, 3),
-        st.sampled_from(["ab", "cd"]),
-        st.builds(V, st.integers(0, classes - 1), st.integers(0, 3)),
-    )
-    return st.recursive(
-        leaves, lambda inner: st.lists(inner, min_size=1, max_size=2).map(tuple), max_leaves=3
-    )
+def leaves() -> st.SearchStrategy[ValuePlan]:
+    generated = st.builds(V, cls=st.integers(0, CLASSES - 1), key=st.integers(0, 3))
+    plain = st.integers(0, 2)
+    return st.one_of(generated, plain, generated, plain, st.just("ab"))
 
 
-def operations(classes: int) -> st.SearchStrategy[Operation]:
-    values = value_plans(classes)
+SHAPES: dict[str, Callable[[ValuePlan], ValuePlan]] = {
+    "bare": lambda leaf: leaf,
+    "in a tuple": lambda leaf: (leaf,),
+    "first of two": lambda leaf: (leaf, 1),
+    "nested": lambda leaf: ((leaf,), "ab"),
+}
+
+
+@st.composite
+def value_pools(draw: st.DrawFn) -> list[ValuePlan]:
+    """A few values that programs use again and again.
+
+    Most are one shape filled with different leaves, generated and plain: they
+    share a table, and collide whenever their leaves hash alike (small ints
+    hash to themselves, like generated values), far more often than values
+    drawn one by one would.
+    """
+    shape = SHAPES[draw(st.sampled_from(list(SHAPES)))]
+    filled = [shape(leaf) for leaf in draw(st.lists(leaves(), min_size=1, max_size=4))]
+    others = [
+        SHAPES[draw(st.sampled_from(list(SHAPES)))](draw(leaves()))
+        for _ in range(draw(st.integers(0, 2)))
+    ]
+    return list(dict.fromkeys([*filled, *others]))
+
+
+def operations(values: Sequence[ValuePlan]) -> st.SearchStrategy[Operation]:
+    value = st.sampled_from(values)
+    makes = st.builds(Make, value=value, keep=st.booleans())
     return st.one_of(
-        st.builds(Make, values, st.booleans()),
-        st.builds(Get, values),
-        st.builds(Contains, values),
-        st.builds(Drop, st.integers(0, 7)),
+        makes,
+        makes,
+        st.builds(Get, value=value),
+        st.builds(Contains, value=value),
+        st.builds(Drop, index=st.integers(0, 7)),
         st.just(CollectGarbage()),
     )
 
 
 @st.composite
 def programs(draw: st.DrawFn) -> Program:
-    classes = tuple(draw(st.lists(class_plans, min_size=1, max_size=3)))
-    operation = operations(len(classes))
+    classes = tuple(draw(st.lists(class_plans, min_size=1, max_size=CLASSES)))
+    # A few values, each used again and again: equal values meet, and values of
+    # one hash collide, far more often than if each step drew a value of its own.
+    values = draw(value_pools())
+    operation = operations(values)
     threads = st.builds(
         Threads,
-        st.lists(
+        lists=st.lists(
             st.lists(operation, min_size=1, max_size=4).map(tuple), min_size=2, max_size=4
         ).map(tuple),
-        st.integers(0, 2),
+        churn=st.integers(0, 2),
     )
-    steps = draw(st.lists(st.one_of(operation, operation, threads), min_size=1, max_size=20))
+    # First some of the values are made and kept, in some order, so that the
+    # steps that follow meet entries to compare with, and the end (which drops
+    # everything) entries to remove.
+    kept = [
+        Make(value, keep=True)
+        for value in draw(st.lists(st.sampled_from(values), min_size=1, unique=True))
+    ]
+    steps = [*kept, *draw(st.lists(st.one_of(operation, operation, threads), max_size=20))]
     threshold = draw(st.one_of(st.none(), st.just(5)))
     return Program(classes, tuple(steps), threshold)
 
@@ -341,30 +402,32 @@ def programs(draw: st.DrawFn) -> Program:
 # ---------------------------------------------------------------- values
 
 
-class Value(tuple[int]):
+class Value(tuple[int, bool]):
     """A generated value: equal to the values of its class with the same key.
 
-    The key lives in tuple storage, which the collector never clears, so that
-    ``__eq__`` still answers truly while a collection takes the value's cycle
-    apart (the collector clears ``__slots__`` and ``__dict__``). An *inert*
-    value (made by user code) has the same equality but does nothing else.
+    Its key, and whether it is *inert* (made by user code: the same equality,
+    but it does nothing else), live in tuple storage, which the collector never
+    clears, so that ``__eq__`` still answers truly while a collection takes the
+    value's cycle apart (the collector clears ``__slots__`` and ``__dict__``).
     """
 
     trial: ClassVar[Trial]
     plan: ClassVar[ClassPlan]
     number: ClassVar[int]
-    inert: bool
     deferred: Deferred | None
     handle: intern.Handle[Any] | None
 
     def __new__(cls, key: int, *, inert: bool) -> Self:
-        value = super().__new__(cls, (key,))
-        value.inert = inert
+        value = super().__new__(cls, (key, inert))
         # Before handle: clearing the value's __dict__ lets go of an object that
         # Defer left there first, while the value still holds its handle.
         value.deferred = None
         value.handle = None
         return value
+
+    @property
+    def inert(self) -> bool:
+        return self[1]
 
     def __hash__(self) -> int:
         self.trial.hook(self, "__hash__")
@@ -444,6 +507,7 @@ class Trial:
         self.stop = threading.Event()
         self.finished = False
         self.fresh = itertools.count(100)
+        self.inserted_by_user_code = 0
         self.local = threading.local()
         self.classes: list[type[Value]] = []
         self.calls: dict[tuple[int, str], Iterator[int]] = {}
@@ -461,7 +525,14 @@ class Trial:
             raise GaveUp
 
     def hook(self, value: Value, method: Literal["__eq__", "__hash__"]) -> None:
-        if value.inert or self.finished:
+        if self.finished:
+            return
+        if not getattr(self.local, "calls", 0):
+            # Only make, get and in compare or hash values. Anywhere else (a weakref
+            # callback when a handle dies) an exception could only be swallowed.
+            where = "".join(traceback.format_stack(limit=8)[:-1])
+            self.problems.append(f"{value!r}.{method} ran outside make, get and in, from:\n{where}")
+        if value.inert:
             return
         self.give_up_if_hung()
         plan = value.plan.eq if method == "__eq__" else value.plan.hash
@@ -521,6 +592,7 @@ class Trial:
             value.deferred = Deferred(self, value, action.make)
 
     def act_make(self, value: Value, action: MakeNew | MakeEqual) -> None:
+        self.inserted_by_user_code += 1  # or tried to: enough to excuse giving up
         template = type(value)
         new: Hashable
         if isinstance(action, MakeEqual):
@@ -550,11 +622,22 @@ class Trial:
 
     # -- interning, checked
 
-    def make(self, value: Hashable, *, keep: bool) -> intern.Handle[Any]:
+    @contextlib.contextmanager
+    def calling_intern(self) -> Generator[None]:
+        calls: int = getattr(self.local, "calls", 0)
+        self.local.calls = calls + 1
         try:
-            handle = self.interner.make(value)
+            yield
+        finally:
+            self.local.calls = calls
+
+    def make(self, value: Hashable, *, keep: bool) -> intern.Handle[Any]:
+        inserted = self.inserted_by_user_code
+        try:
+            with self.calling_intern():
+                handle = self.interner.make(value)
         except RuntimeError as error:
-            self.accept_if_named(error, value)
+            self.accept_if_named(error, value, inserted)
             raise
         self.check_found(handle, value)
         if handle.value is value:
@@ -568,15 +651,17 @@ class Trial:
     def look_up(self, value: Hashable, *, contains: bool) -> None:
         key = model_key(value)
         before = [weakref.ref(held.handle) for held in list(self.held) if held.key == key]
+        inserted = self.inserted_by_user_code
         try:
-            if contains:
-                found = value in self.interner
-                handle = None
-            else:
-                handle = self.interner.get(value)
-                found = handle is not None
+            with self.calling_intern():
+                if contains:
+                    found = value in self.interner
+                    handle = None
+                else:
+                    handle = self.interner.get(value)
+                    found = handle is not None
         except RuntimeError as error:
-            self.accept_if_named(error, value)
+            self.accept_if_named(error, value, inserted)
             raise
         if handle is not None:
             self.check_found(handle, value)
@@ -602,8 +687,15 @@ class Trial:
                     f"two live handles for equal values: {held.handle!r} and {handle!r}"
                 )
 
-    def accept_if_named(self, error: RuntimeError, value: object) -> None:
-        if type(value).__name__ in str(error):
+    def accept_if_named(self, error: RuntimeError, value: object, inserted: int) -> None:
+        """Accept intern giving up on ``value``, if it says so and user code did insert.
+
+        ``inserted`` is what ``inserted_by_user_code`` was when the call began:
+        intern may give up on a value only if user code kept interning while it
+        tried (values that merely share the table, interned by other threads,
+        must not make it give up).
+        """
+        if type(value).__name__ in str(error) and self.inserted_by_user_code != inserted:
             error.add_note(ACCEPTED)
 
     def expected(self, error: BaseException) -> bool:
@@ -623,7 +715,7 @@ class Trial:
     def build(self, plan: ValuePlan) -> Hashable:
         """A new object for ``plan``, so that lookups cannot rely on identity."""
         if isinstance(plan, V):
-            return self.classes[plan.cls](plan.key, inert=False)
+            return self.classes[plan.cls % len(self.classes)](plan.key, inert=False)
         if isinstance(plan, tuple):
             return tuple(self.build(item) for item in plan)
         if isinstance(plan, str):
@@ -664,6 +756,9 @@ class Trial:
         else:
             run_at_once(repr(step), [functools.partial(self.perform, step)], self.stop, limit=limit)
 
+    def run_at_end(self, limit: float) -> None:
+        run_at_once("the end: dropping everything", [self.drop_everything], self.stop, limit=limit)
+
     def perform_all(self, operations: Sequence[Operation]) -> None:
         for operation in operations:
             self.perform(operation)
@@ -689,15 +784,17 @@ class Trial:
             )
         assert_counts_agree(self.interner, at_least=len({id(entry.handle) for entry in held}))
 
-    def check_all_reclaimed(self) -> None:
-        # A finalizer run by dropping or collecting may keep new handles, once.
-        for _ in range(MAX_DEPTH + 2):
+    def drop_everything(self) -> None:
+        """Drop every handle and collect garbage until quiet, checking what finalizers keep."""
+        # Each round leaves fewer values whose finalizers act (those of values
+        # made by user code do nothing), so this ends.
+        for _ in range(10):
             self.held.clear()
             collect()
             if not self.held:
-                break
-        assert not self.problems, "\n".join(self.problems)
-        assert_all_reclaimed(self.interner)
+                return
+            self.check()
+        raise AssertionError(f"finalizers kept making handles, round after round: {self.held}")
 
 
 def assert_counts_agree(interner: intern.Interner[Any], *, at_least: int = 0) -> None:
@@ -828,13 +925,14 @@ def run_program(impl: Implementation, program: Program) -> None:
     try:
         with Watching(trial):
             for step in program.steps:
-                try:
-                    trial.run(step, limit)
-                except Hang:
-                    hung.add(impl.Interner)
-                    raise
+                trial.run(step, limit)
                 trial.check()
-            trial.check_all_reclaimed()
+            trial.run_at_end(limit)
+            assert not trial.problems, "\n".join(trial.problems)
+            assert_all_reclaimed(trial.interner)
+    except Hang:
+        hung.add(impl.Interner)
+        raise
     finally:
         trial.finished = True
         trial.stop.set()
