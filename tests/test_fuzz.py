@@ -1,38 +1,44 @@
 """A fuzzer: generated programs of hostile values, threads and collections, on both implementations.
 
 Every hostile test elsewhere keeps the objects it makes alive or uses one thread;
-the failures it missed needed both. Here Hypothesis generates a *program*: a few
-classes of values whose ``__eq__``, ``__hash__`` and ``__del__`` do things (intern
-new or equal values and keep or drop the handles, drop the test's handles, raise
-on their Nth call, collect garbage, sleep, wait for a thread that interns, leave
-behind an object that interns when it dies), and a list of steps (make, get,
-``in``, drop a handle, collect, or a batch of those in 2 to 4 threads at once,
-perhaps while other threads intern unrelated tuples). Every step runs in a daemon
-thread with a time limit, and after every step the test checks what intern
-promises, against a model of equality of its own (it never asks the hostile
-``__eq__``):
+the failures that got past them needed both. Here Hypothesis generates a
+*program*: one or two classes of values whose ``__eq__``, ``__hash__`` and
+``__del__`` do things besides their job (intern new or equal values and keep or
+drop the handles, drop the test's handles or the value's own, raise on their Nth
+call, collect garbage, sleep, wait for a thread that interns, leave behind an
+object that interns when it dies), a few values built from them and from plain
+ints, strs and tuples, and a list of steps (make, get, ``in``, drop a handle,
+collect, or a batch of those in 2 to 4 threads at once, perhaps while other
+threads intern unrelated tuples without end). Each step runs in daemon threads
+with a time limit, and after each step the test checks intern's promises
+against a model of equality of its own (it never asks the hostile ``__eq__``):
 
-- every call finished within the time limit (a hang fails with a message, and the
-  generated user code then raises ``GaveUp`` to unwind the hung call);
-- any two live handles held for equal values of one type are the same object, and
-  every handle held reads back a value of the type and the model value interned;
+- every step finished in time; a hang fails with its step named, and the
+  generated user code then raises ``GaveUp`` to unwind the hung call;
+- any two live handles held for equal values of one type are the same object,
+  every handle held reads back a value of the type and model value interned, and
+  ``get`` and ``in`` find every handle that lived throughout the lookup;
 - ``stats().live == created - reclaimed == len(interner) >= 0``, and at least the
   number of distinct handles held; once everything is dropped and garbage
   collected until quiet, ``len(interner) == 0`` and ``created == reclaimed``;
 - nothing raised but the errors the generated classes raise on purpose, or a
-  ``RuntimeError`` from intern naming the type of a value that kept losing its slot
-  to values inserted meanwhile, and nothing became unraisable.
+  ``RuntimeError`` naming the type of a value while user code kept interning (so
+  that intern may give up on a value that kept losing its slot);
+- nothing became unraisable, and no ``__eq__`` or ``__hash__`` ran outside
+  ``make``, ``get`` and ``in`` (say, in a weakref callback, where its errors could
+  only be swallowed).
 
 Why ``@given`` over generated programs rather than a ``RuleBasedStateMachine``:
 the generated classes have to exist before the first step runs, a batch of
 threads needs its operations drawn up front (Hypothesis cannot draw from a worker
 thread), and a hang must end the program at once. A program is one plain value:
-Hypothesis shrinks its classes and steps together, and prints it whole, in a form
-that reads as a regression test.
+Hypothesis shrinks its classes, values and steps together, and prints it whole,
+in a form that reads as a regression test.
 
 ``INTERN_FUZZ_EXAMPLES`` sets the number of programs per implementation (default
-60, about ten seconds each); ``INTERN_FUZZ_TIME_LIMIT`` the seconds a step may
-take before it counts as a hang (default 3).
+500, some fifteen seconds each when nothing fails); ``INTERN_FUZZ_TIME_LIMIT`` the
+seconds a step may take before it counts as a hang (default 3). A failure prints
+the program and a ``@reproduce_failure`` line; ``--hypothesis-seed`` replays a run.
 
 The second half of this file holds the failures the fuzzer was written to find,
 one named test each.
@@ -62,7 +68,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 import intern
 from tests.helpers import Implementation, collect
 
-EXAMPLES = int(os.environ.get("INTERN_FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("INTERN_FUZZ_EXAMPLES", "500"))
 TIME_LIMIT = float(os.environ.get("INTERN_FUZZ_TIME_LIMIT", "3"))
 SHRINKING_TIME_LIMIT = min(TIME_LIMIT, 1.0)
 """The limit once a program of this implementation hung: Hypothesis then runs
@@ -293,14 +299,15 @@ def actions() -> st.SearchStrategy[Action]:
 
 
 def finalizer_actions() -> st.SearchStrategy[Action]:
-    # A collection from inside a collection does nothing, and a finalizer that
-    # sleeps shows nothing a comparison that sleeps does not: intern, or leave
-    # something that interns later.
+    # Interning, or leaving something that interns later, first: a collection
+    # run from a finalizer that the collector called does nothing.
     return st.one_of(
         st.builds(Defer, make=make_actions()),
         make_actions(),
         st.builds(DropHeld, index=st.integers(0, 7)),
         st.builds(InThread, make=make_actions()),
+        st.just(Collect()),
+        st.builds(Sleep, seconds=st.sampled_from([0.0, 0.0005])),
     )
 
 
@@ -510,13 +517,13 @@ class Trial:
         self.inserted_by_user_code = 0
         self.local = threading.local()
         self.classes: list[type[Value]] = []
-        self.calls: dict[tuple[int, str], Iterator[int]] = {}
+        self.call_counters: dict[tuple[int, str], Iterator[int]] = {}
         for number, plan in enumerate(program.classes):
             base = Value if plan.finalizer is None else FinalizedValue
             namespace = {"trial": self, "plan": plan, "number": number}
             self.classes.append(cast("type[Value]", type(f"Hostile{number}", (base,), namespace)))
             for method in ("__eq__", "__hash__"):
-                self.calls[(number, method)] = itertools.count(1)
+                self.call_counters[(number, method)] = itertools.count(1)
 
     # -- user code
 
@@ -527,7 +534,7 @@ class Trial:
     def hook(self, value: Value, method: Literal["__eq__", "__hash__"]) -> None:
         if self.finished:
             return
-        if not getattr(self.local, "calls", 0):
+        if not getattr(self.local, "in_intern", 0):
             # Only make, get and in compare or hash values. Anywhere else (a weakref
             # callback when a handle dies) an exception could only be swallowed.
             where = "".join(traceback.format_stack(limit=8)[:-1])
@@ -536,7 +543,7 @@ class Trial:
             return
         self.give_up_if_hung()
         plan = value.plan.eq if method == "__eq__" else value.plan.hash
-        call = next(self.calls[(value.number, method)])
+        call = next(self.call_counters[(value.number, method)])
         if plan.raises_on(call):
             raise OnPurpose(f"{type(value).__name__}.{method}, call {call}")
         self.act(value, plan.actions)
@@ -624,12 +631,12 @@ class Trial:
 
     @contextlib.contextmanager
     def calling_intern(self) -> Generator[None]:
-        calls: int = getattr(self.local, "calls", 0)
-        self.local.calls = calls + 1
+        depth: int = getattr(self.local, "in_intern", 0)
+        self.local.in_intern = depth + 1
         try:
             yield
         finally:
-            self.local.calls = calls
+            self.local.in_intern = depth
 
     def make(self, value: Hashable, *, keep: bool) -> intern.Handle[Any]:
         inserted = self.inserted_by_user_code
@@ -739,8 +746,8 @@ class Trial:
 
     def churn(self, done: threading.Event) -> None:
         while not done.is_set() and not self.stop.is_set():
-            self.interner.make(("churn", next(self.fresh)))
-            time.sleep(0)
+            with self.calling_intern():
+                self.interner.make(("churn", next(self.fresh)))
 
     def run(self, step: Step, limit: float) -> None:
         if isinstance(step, Threads):
@@ -826,6 +833,10 @@ def describe(error: BaseException) -> str:
     return "".join(traceback.format_exception(error)).rstrip()
 
 
+class Hang(AssertionError):
+    """A call did not return in time."""
+
+
 def run_at_once(
     what: str,
     functions: Sequence[Callable[[], None]],
@@ -881,32 +892,25 @@ def run_at_once(
         raise errors[0]
 
 
-class Hang(AssertionError):
-    """A call did not return in time."""
+@contextlib.contextmanager
+def watching(trial: Trial) -> Generator[None]:
+    """Report unraisable and thread exceptions to ``trial`` while it runs, as its problems."""
 
+    def unraisable(unraisable: Any) -> None:
+        where = unraisable.err_msg or "Exception ignored in"
+        trial.problems.append(
+            f"unraisable: {where}: {unraisable.object!r}: {describe(unraisable.exc_value)}"
+        )
 
-@dataclass
-class Watching:
-    """Reports unraisable and thread exceptions to a trial, while it runs."""
+    def in_thread(args: threading.ExceptHookArgs) -> None:
+        trial.problems.append(f"in thread {args.thread!r}: {args.exc_value!r}")
 
-    trial: Trial
-
-    def __enter__(self) -> None:
-        self.previous = sys.unraisablehook, threading.excepthook
-
-        def unraisable(unraisable: Any) -> None:
-            where = unraisable.err_msg or "Exception ignored in"
-            self.trial.problems.append(
-                f"unraisable: {where}: {unraisable.object!r}: {describe(unraisable.exc_value)}"
-            )
-
-        def in_thread(args: threading.ExceptHookArgs) -> None:
-            self.trial.problems.append(f"in thread {args.thread!r}: {args.exc_value!r}")
-
-        sys.unraisablehook, threading.excepthook = unraisable, in_thread
-
-    def __exit__(self, *exc_info: object) -> None:
-        sys.unraisablehook, threading.excepthook = self.previous
+    previous = sys.unraisablehook, threading.excepthook
+    sys.unraisablehook, threading.excepthook = unraisable, in_thread
+    try:
+        yield
+    finally:
+        sys.unraisablehook, threading.excepthook = previous
 
 
 hung: set[type[intern.Interner[Any]]] = set()
@@ -923,7 +927,7 @@ def run_program(impl: Implementation, program: Program) -> None:
     if program.gc_threshold is not None:
         gc.set_threshold(program.gc_threshold, *threshold[1:])
     try:
-        with Watching(trial):
+        with watching(trial):
             for step in program.steps:
                 trial.run(step, limit)
                 trial.check()
