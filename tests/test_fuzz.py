@@ -495,8 +495,19 @@ def values_within(value: object) -> Iterator[Value]:
 
 @dataclass
 class Held:
+    """A handle the program holds, for a value of ``key``.
+
+    ``revivable``: the handle came from ``make`` while a collection was running
+    (from a finalizer, or a thread it waited for). It may be a handle that this
+    collection found unreachable, brought back to life by being held: the
+    documented exception, which stays valid but is no longer canonical (see
+    docs/guarantees.md, "Garbage collection"). Such a handle must still read
+    back its value; it is left out of the identity checks and the counts.
+    """
+
     handle: intern.Handle[Any]
     key: Hashable
+    revivable: bool = False
 
 
 class Trial:
@@ -518,6 +529,7 @@ class Trial:
         self.inserted_by_user_code = 0
         self.local = threading.local()
         self.classes: list[type[Value]] = []
+        self.collecting = 0  # collections running now (see watching)
         self.call_counters: dict[tuple[int, str], Iterator[int]] = {}
         for number, plan in enumerate(program.classes):
             base = Value if plan.finalizer is None else FinalizedValue
@@ -653,12 +665,16 @@ class Trial:
                 if part.plan.cyclic:
                     part.handle = handle
         if keep:
-            self.held.append(Held(handle, model_key(value)))
+            self.held.append(Held(handle, model_key(value), revivable=self.collecting > 0))
         return handle
 
     def look_up(self, value: Hashable, *, contains: bool) -> None:
         key = model_key(value)
-        before = [weakref.ref(held.handle) for held in list(self.held) if held.key == key]
+        before = [
+            weakref.ref(held.handle)
+            for held in list(self.held)
+            if held.key == key and not held.revivable
+        ]
         inserted = self.inserted_by_user_code
         try:
             with self.calling_intern():
@@ -690,7 +706,7 @@ class Trial:
             raise AssertionError(f"the handle found for {value!r} was cleared") from None
         assert model_key(found) == model_key(value), f"{handle!r} found for {value!r}"
         for held in list(self.held):
-            if held.key == model_key(value):
+            if held.key == model_key(value) and not held.revivable:
                 assert held.handle is handle, (
                     f"two live handles for equal values: {held.handle!r} and {handle!r}"
                 )
@@ -786,11 +802,14 @@ class Trial:
                     f"a handle held for {entry.key} was cleared: its value is gone"
                 ) from None
             assert model_key(value) == entry.key, f"{entry.handle!r} held for {entry.key}"
+            if entry.revivable:
+                continue
             first = canonical.setdefault(entry.key, entry.handle)
             assert first is entry.handle, (
                 f"two live handles for equal values: {first!r} and {entry.handle!r}"
             )
-        assert_counts_agree(self.interner, at_least=len({id(entry.handle) for entry in held}))
+        canonical_held = {id(entry.handle) for entry in held if not entry.revivable}
+        assert_counts_agree(self.interner, at_least=len(canonical_held))
 
     def drop_everything(self) -> None:
         """Drop every handle and collect garbage until quiet, checking what finalizers keep."""
@@ -895,7 +914,10 @@ def run_at_once(
 
 @contextlib.contextmanager
 def watching(trial: Trial) -> Generator[None]:
-    """Report unraisable and thread exceptions to ``trial`` while it runs, as its problems."""
+    """Report unraisable and thread exceptions to ``trial`` while it runs, as its problems.
+
+    Also count the collections running, for ``Held.revivable``.
+    """
 
     def unraisable(unraisable: Any) -> None:
         where = unraisable.err_msg or "Exception ignored in"
@@ -906,11 +928,16 @@ def watching(trial: Trial) -> Generator[None]:
     def in_thread(args: threading.ExceptHookArgs) -> None:
         trial.problems.append(f"in thread {args.thread!r}: {args.exc_value!r}")
 
+    def collection(phase: str, info: dict[str, int]) -> None:
+        trial.collecting += 1 if phase == "start" else -1
+
     previous = sys.unraisablehook, threading.excepthook
     sys.unraisablehook, threading.excepthook = unraisable, in_thread
+    gc.callbacks.append(collection)
     try:
         yield
     finally:
+        gc.callbacks.remove(collection)
         sys.unraisablehook, threading.excepthook = previous
 
 
@@ -1155,7 +1182,10 @@ def test_an_eq_that_waits_for_a_thread_that_calls_make_does_not_deadlock(
     assert outcome.handle is not None
     assert outcome.handle.value.key == 1
     values = [made.error or (made.handle and made.handle.value) for made in from_workers]
-    assert values == [("from a worker", number) for number in range(3)]  # and waited for
+    # As many as __eq__ ran (up to 3: an implementation's own business), each
+    # finished and waited for.
+    assert 1 <= len(values) <= 3
+    assert values == [("from a worker", number) for number in range(len(values))]
     del kept, outcome, from_workers[:]
     collect()
     assert_all_reclaimed(interner)

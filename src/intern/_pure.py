@@ -20,23 +20,24 @@ under threads, garbage collection and hostile ``__eq__``, ``__hash__`` and
   ``__eq__``), and with it anything: collections, other threads, ``make`` itself.
 - An insertion compares the value once with each *candidate* (a live handle of
   the same type and hash), then stores its reference in a *window*: a few
-  bytecodes under the interner's lock that call nothing, neither user code nor
-  Python code of ours, so that no collection, signal handler or other thread can
-  run between its check and its store. A window is therefore written without
-  calls or allocations, except for one final call (a list's ``append``), after
-  which anything may run. The check: no value of the same hash was stored in
-  this table since the candidates were read (the table's logs). If one was, the
-  new candidates are compared and the window tried again; a value whose
-  comparisons keep letting user code store values of its own hash, round after
-  round, gets a ``RuntimeError`` after ``_MAX_ROUNDS`` rounds instead of a loop
-  that never ends. Values stored in other tables or with other hashes never
-  cost a round.
+  bytecodes under the interner's lock that call nothing and allocate nothing,
+  neither user code nor Python code of ours, so that no collection, signal
+  handler or other thread can run between its check and its store (a window may
+  end with one call, after which anything may run). The check is exact: the
+  bucket of its hash is still the one it read before comparing (a bucket is
+  replaced, never changed, whenever a value of that hash is stored or taken
+  out), and no plain value of its hash was stored since (``plain_log``, kept
+  while such insertions run). If the check fails, the new candidates are
+  compared and the window tried again; a value whose comparisons keep letting
+  user code store values of its own hash, round after round, gets a
+  ``RuntimeError`` after ``_MAX_ROUNDS`` rounds instead of a loop that never
+  ends. Values stored in other tables or with other hashes never cost a round.
 - No lock is held while user code runs, so an ``__eq__`` may wait for another
   thread that interns.
 - Removal is a weak reference callback that deletes its own reference, by
   identity: from ``plain`` with ``remove_dead_weakref``, an atomic
-  compare-and-delete that never removes a newer live entry; from its bucket with
-  ``list.remove``. It runs no user code and cannot fail.
+  compare-and-delete that never removes a newer live entry; from its bucket by
+  replacing the bucket, in a window. It runs no user code and cannot fail.
 - Counting is exact: ``created`` counts references stored in a window,
   ``reclaimed`` the callbacks of stored references (a reference made for a value
   that was found after all is never counted).
@@ -100,14 +101,6 @@ A round after the first happens only when a value of the same type and hash was
 stored while the previous round compared: by the value's own ``__eq__``, a
 ``__del__`` it set off, or another thread.
 """
-
-_STAMPS = 64
-"""Stamps a table starts with: hashes share a stamp when equal modulo their number,
-a power of two that doubles once the table holds four values a stamp."""
-
-_STAMP_MIX = 0x9E3779B97F4A7C15
-"""Spreads hashes over the stamps (Fibonacci hashing): hashes that differ only in
-their high bits, or by multiples of a power of two, get different stamps."""
 
 _SERIAL_BASE = 1 << 62
 """Where a table's serial starts: far from the small ints, which CPython shares (and
@@ -305,22 +298,22 @@ _NO_REF: Callable[[], None] = cast("Callable[[], None]", weakref.ref(set[object]
 class _Table:
     """The handles of one exact type of value: lookups that miss, insertion, removal.
 
-    A bucket is the one reference of its hash, or a list of them once two
-    values share the hash.
+    A bucket is the one reference of its hash, or a list of them once two values
+    share the hash. A bucket is never changed once stored, only replaced: so the
+    bucket of a hash is the same object exactly as long as nothing was stored in
+    it or taken out of it, which is what an insertion's window checks.
     """
 
     __slots__ = (
         "buckets",
         "cls",
         "mixed",
+        "not_plain_active",
         "plain",
-        "plain_stamps",
+        "plain_log",
         "remove_entry",
         "remove_plain",
         "serial",
-        "stamp_mask",
-        "stamps",
-        "stamps_since",
         "tables",
     )
 
@@ -333,7 +326,6 @@ class _Table:
     _new_ref = _Ref
     _not_plain = _NOT_PLAIN
     _max_rounds = _MAX_ROUNDS
-    _stamp_mix = _STAMP_MIX
 
     def __init__(self, tables: _Tables, cls: type, mixed: bool) -> None:
         self.tables = tables
@@ -341,16 +333,14 @@ class _Table:
         self.mixed = mixed  # values of the type may be plain or not: tuples, frozensets
         self.plain: dict[Any, _Ref] = {}
         self.buckets: dict[int, _Ref | list[_Ref]] = {}
-        # What an insertion checks in its window: by hash (spread by _STAMP_MIX,
-        # then masked by stamp_mask), the serial of the last value stored in buckets (stamps)
-        # or, in a mixed table, in plain (plain_stamps); and the serial when the
-        # stamps were last replaced by more of them (stamps_since). Unrelated
-        # hashes sharing a stamp cost at most a round with nothing to compare.
-        self.serial = _SERIAL_BASE  # plus the values stored so far
-        self.stamps = [self.serial] * _STAMPS
-        self.plain_stamps = [self.serial] * _STAMPS
-        self.stamp_mask = _STAMPS - 1
-        self.stamps_since = self.serial
+        # In a mixed table, a value that is not plain may equal a plain one (a
+        # tuple holding an object of the user's that equals 2 equals one holding
+        # 2): while such values are being inserted (not_plain_active), plain
+        # insertions log their hash with a serial, which those insertions check
+        # in their windows. The log is emptied once none is.
+        self.not_plain_active = 0
+        self.plain_log: dict[int, int] = {}
+        self.serial = _SERIAL_BASE  # plus the plain values logged so far
         self.remove_plain = self._remove_plain
         self.remove_entry = self._remove_entry
 
@@ -363,14 +353,7 @@ class _Table:
         bucket = self.buckets.get(hash(value))
         if bucket is None:
             return self._no_ref
-        if not isinstance(bucket, list):  # the one reference of its hash
-            handle = bucket()
-            if handle is not None:
-                stored = handle._value  # pyright: ignore[reportPrivateUsage] -- the module's own handle
-                if stored is value or stored == value:
-                    return bucket
-            return self._no_ref
-        for ref in tuple(bucket):  # a copy: __eq__ may change the bucket
+        for ref in bucket if isinstance(bucket, list) else (bucket,):
             handle = ref()
             if handle is not None:
                 stored = handle._value  # pyright: ignore[reportPrivateUsage] -- the module's own handle
@@ -396,7 +379,6 @@ class _Table:
                     return handle
                 self.tables.drop_dead(plain, key, ref)
         elif plain_too and plain:
-            # A tuple holding objects of a class of the user's may equal a plain one.
             ref = plain.get(value)
             if ref is not None:
                 handle = ref()
@@ -406,7 +388,7 @@ class _Table:
         bucket = self.buckets.get(value_hash)
         if bucket is None:
             return None
-        for ref in tuple(bucket) if isinstance(bucket, list) else (bucket,):
+        for ref in bucket if isinstance(bucket, list) else (bucket,):
             if ref in compared:
                 continue
             handle = ref()
@@ -422,7 +404,7 @@ class _Table:
         """``make`` for a table of a scalar type (``str``, ``int``...), whose values are their keys.
 
         Such values compare in C, so the window alone decides: nothing is
-        compared with user code, and no stamp is needed.
+        compared with user code.
         """
         tables = self.tables
         lock, plain, cls = tables.lock, self.plain, self.cls
@@ -454,65 +436,64 @@ class _Table:
         ``key`` is the plain key of ``value``, or ``_NOT_PLAIN``. Returns None if
         the table was pruned meanwhile (it had no handles): try the new one.
         """
+        not_plain = key is self._not_plain
+        if not (not_plain and self.mixed):
+            return self.insert(value, value_hash, key, not_plain)
+        with self.tables.lock:  # a window
+            self.not_plain_active += 1
+        try:
+            return self.insert(value, value_hash, key, not_plain)
+        finally:
+            with self.tables.lock:  # a window
+                self.not_plain_active -= 1
+                if not self.not_plain_active:
+                    self.plain_log.clear()  # the final call
+
+    def insert(
+        self, value: object, value_hash: int, key: object, not_plain: bool
+    ) -> Handle[Any] | None:
+        """Run the rounds of ``make``: compare the new candidates, then store if none came."""
         tables = self.tables
-        lock = tables.lock
-        cls = self.cls
+        lock, cls, buckets, plain_log = tables.lock, self.cls, self.buckets, self.plain_log
         compared: set[_Ref] = set()
         plain_checked = -1  # serial when plain was last searched for a value not plain
-        not_plain = key is self._not_plain
         # Made first, as it may run a collection, and with it user code that interns.
         handle: Handle[Any] = self._new_object(self._handle_type)
         self._store_value(handle, value)
         ref = self._new_ref(handle, self.remove_entry if not_plain else self.remove_plain)
         ref.key, ref.stored = value_hash if not_plain else key, False
-        pair: list[Any] = [None, ref]  # the bucket, if another value has this hash
-        buckets = self.buckets
-        spread = (value_hash * self._stamp_mix) % (1 << 64) >> 32  # masked in the window
         for _ in range(self._max_rounds):
-            with lock:
+            with lock:  # a window
                 start = self.serial
+                seen = buckets[value_hash] if value_hash in buckets else None  # noqa: SIM401 -- no call
             found = self.find(value, value_hash, key, compared, plain_checked < 0)
             if found is not None:
                 return found
             plain_checked = start
-            # The window: no calls or allocations until the final store.
+            fresh = self.grown(seen, ref) if not_plain else None  # may run a collection
+            # The window: no calls or allocations; its check and its store, exact.
             with lock:
                 registered = cls in tables.tables and tables.tables[cls] is self
-                stamps = self.stamps
-                plain_stamps = self.plain_stamps
-                stamp = spread & self.stamp_mask
-                if not registered:
-                    pass
-                elif self.stamps_since > start:
-                    plain_checked = -1  # the stamps were replaced: look everywhere again
+                bucket = buckets[value_hash] if value_hash in buckets else None  # noqa: SIM401 -- no call
+                if not registered or bucket is not seen:
+                    pass  # not registered: pruned; a bucket changed: new candidates
                 elif not_plain:
-                    if stamps[stamp] <= start and plain_stamps[stamp] <= start:
-                        serial = self.serial = self.serial + 1
-                        stamps[stamp] = serial
+                    if not (value_hash in plain_log and plain_log[value_hash] > start):
                         tables.created += 1
                         ref.stored = True
-                        if value_hash not in buckets:
-                            buckets[value_hash] = ref
-                        elif buckets[value_hash].__class__ is list:
-                            # The final call. (Checkers cannot narrow on __class__, which
-                            # unlike isinstance() is no call.)
-                            buckets[value_hash].append(ref)  # type: ignore[union-attr]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
-                        else:
-                            pair[0] = buckets[value_hash]
-                            buckets[value_hash] = pair
-                    elif plain_stamps[stamp] > start:
-                        plain_checked = -1
-                elif key not in self.plain and stamps[stamp] <= start:
-                    serial = self.serial = self.serial + 1
-                    plain_stamps[stamp] = serial
+                        buckets[value_hash] = fresh  # type: ignore[assignment]  # pyright: ignore[reportArgumentType] -- never None here
+                    else:
+                        plain_checked = -1  # a plain value of this hash came: look at it
+                elif key not in self.plain:
+                    if self.not_plain_active:
+                        serial = self.serial = self.serial + 1
+                        plain_log[value_hash] = serial
                     tables.created += 1
                     ref.stored = True
                     self.plain[key] = ref
             if not registered:
                 return None
             if ref.stored:
-                if len(buckets) + len(self.plain) > 4 * len(self.stamps):
-                    self.add_stamps()
                 return handle
         name = cls.__name__
         raise RuntimeError(
@@ -522,21 +503,13 @@ class _Table:
             f" thread), so it could never tell whether an equal one was among them"
         )
 
-    def add_stamps(self) -> None:
-        """Double the stamps, so that few hashes share one as the table grows.
-
-        The new stamps know nothing of the values stored so far: ``stamps_since``
-        makes every insertion in flight look once more.
-        """
-        count = 2 * len(self.stamps)
-        base = self.stamps_since
-        stamps, plain_stamps = [base] * count, [base] * count
-        with self.tables.lock:  # a window
-            if count > self.stamp_mask + 1:  # not grown meanwhile by another thread
-                self.stamps = stamps
-                self.plain_stamps = plain_stamps
-                self.stamp_mask = count - 1
-                self.stamps_since = self.serial
+    @staticmethod
+    def grown(bucket: _Ref | list[_Ref] | None, ref: _Ref) -> _Ref | list[_Ref]:
+        """Return what the bucket would be with ``ref`` in it, dead references left out."""
+        if bucket is None:
+            return ref
+        live = [other for other in (bucket if isinstance(bucket, list) else (bucket,)) if other()]
+        return [*live, ref] if live else ref
 
     def _remove_plain(self, ref: _Ref) -> None:
         tables = self.tables
@@ -555,21 +528,27 @@ class _Table:
             tables.reclaimed += 1
         value_hash: int = ref.key
         buckets = self.buckets
-        bucket = buckets.get(value_hash)
-        if bucket is not None and not isinstance(bucket, list):
-            with tables.lock:  # a window: the bucket may become a list meanwhile
-                if value_hash in buckets and buckets[value_hash] is ref:
-                    del buckets[value_hash]
+        while True:  # again if the bucket was replaced meanwhile
             bucket = buckets.get(value_hash)
-        if not isinstance(bucket, list):
-            return
-        refs = bucket
-        if ref in refs:  # by identity, in C; only this callback removes it
-            refs.remove(ref)
-        if not refs:
-            with tables.lock:  # a window: the bucket must still be the empty one
-                if not refs and value_hash in buckets and buckets[value_hash] is refs:
+            if bucket is None or (bucket is not ref and not isinstance(bucket, list)):
+                return  # taken out already, with dead references, by an insertion
+            if isinstance(bucket, list):
+                if ref not in bucket:  # by identity, in C
+                    return
+                rest = [other for other in bucket if other is not ref]
+                smaller: _Ref | list[_Ref] | None = (
+                    rest if len(rest) > 1 else rest[0] if rest else None
+                )
+            else:
+                smaller = None
+            with tables.lock:  # a window
+                replaced = value_hash in buckets and buckets[value_hash] is bucket
+                if replaced and smaller is None:
                     del buckets[value_hash]
+                elif replaced:
+                    buckets[value_hash] = smaller  # type: ignore[assignment]  # pyright: ignore[reportArgumentType] -- checked just above
+            if replaced:
+                return
 
 
 @final
