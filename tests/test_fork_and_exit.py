@@ -1,9 +1,11 @@
-"""Fork while another thread holds the table lock, and a quiet interpreter exit."""
+"""Fork while another thread is in make or holds a lock, and a quiet interpreter exit."""
 
 from __future__ import annotations
 
 import os
+import signal
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -13,7 +15,7 @@ from tests.helpers import Implementation, Variant, run_python
 
 
 class Blocking:
-    """Its __eq__ waits for an event: make() holds the table lock meanwhile."""
+    """Its __eq__ waits for an event: a make() in progress meanwhile."""
 
     entered = threading.Event()
     release = threading.Event()
@@ -27,9 +29,35 @@ class Blocking:
         return self is other
 
 
+def make_in_a_child(impl: Implementation, interner: intern.Interner[Any]) -> int:
+    """Fork; in the child, intern into ``interner`` and the default; return its exit code."""
+    pid = os.fork()
+    if pid == 0:  # the child: only this thread exists
+        status = 1
+        try:
+            handle = interner.make(("after", "fork"))
+            default_handle = impl.make(("after", "fork"))
+            if interner.make(("after", "fork")) is handle and default_handle.value == (
+                "after",
+                "fork",
+            ):
+                status = 0
+        finally:
+            os._exit(status)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # a child that hangs fails the test
+        done, wait_status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(wait_status)
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    raise AssertionError("the child hung: a lock held at fork was still held in it")
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
-def test_child_can_make_while_a_parent_thread_held_the_lock(
+def test_child_can_make_while_a_parent_thread_was_in_make(
     impl: Implementation, interner: intern.Interner[Any]
 ) -> None:
     keep = interner.make(Blocking())
@@ -38,26 +66,44 @@ def test_child_can_make_while_a_parent_thread_held_the_lock(
     holder = threading.Thread(target=interner.make, args=(Blocking(),))
     holder.start()
     try:
-        assert Blocking.entered.wait(10), "the holder thread never took the lock"
-        pid = os.fork()
-        if pid == 0:  # the child: only this thread exists, the lock looks held
-            status = 1
-            try:
-                handle = interner.make(("after", "fork"))
-                default_handle = impl.make(("after", "fork"))
-                if interner.make(("after", "fork")) is handle and default_handle.value == (
-                    "after",
-                    "fork",
-                ):
-                    status = 0
-            finally:
-                os._exit(status)
-        _, wait_status = os.waitpid(pid, 0)
+        assert Blocking.entered.wait(10), "the holder thread never reached __eq__"
+        code = make_in_a_child(impl, interner)
     finally:
         Blocking.release.set()
         holder.join()
-    assert os.waitstatus_to_exitcode(wait_status) == 0
+    assert code == 0
     assert keep.value is not None
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_child_can_make_while_a_parent_thread_held_the_window_lock(
+    variant: Variant, impl: Implementation, interner: intern.Interner[Any]
+) -> None:
+    # The pure-Python windows' lock: a thread in a window when another forks
+    # leaves it held in the child, where that thread does not exist.
+    if variant.name != "python":
+        pytest.skip("the C implementation takes no lock of its own under the GIL")
+    locks = [
+        interner._tables.lock,  # pyright: ignore[reportPrivateUsage]
+        impl.default._tables.lock,  # pyright: ignore[reportPrivateUsage]
+    ]
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with locks[0], locks[1]:
+            taken.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert taken.wait(10)
+        code = make_in_a_child(impl, interner)
+    finally:
+        release.set()
+        holder.join()
+    assert code == 0
 
 
 EXIT_SCRIPT = """

@@ -293,3 +293,55 @@ def test_public_make_is_the_default_interners_make() -> None:
     assert intern.make.__name__ == "make"
     assert intern.make.__module__ == "intern"
     assert "canonical handle" in (intern.make.__doc__ or "")
+
+
+class LikeTwo:
+    """Equal to 2 and hashing like it: a tuple holding it equals one holding 2."""
+
+    def __hash__(self) -> int:
+        return hash(2)
+
+    def __eq__(self, other: object) -> bool:
+        return other == 2 or isinstance(other, LikeTwo)
+
+
+@pytest.mark.parametrize("plain_first", [True, False], ids=["plain-first", "plain-second"])
+def test_a_tuple_of_user_objects_shares_the_handle_of_an_equal_plain_tuple(
+    interner: intern.Interner[Any], plain_first: bool
+) -> None:
+    # Tuples of str and int are stored apart from tuples holding objects of a
+    # user's class; equality across the two must still find one handle.
+    plain, mixed = (1, 2), (1, LikeTwo())
+    first = interner.make(plain if plain_first else mixed)
+    assert interner.make(mixed if plain_first else plain) is first
+    assert interner.get(mixed) is first
+    assert interner.get(plain) is first
+    assert mixed in interner
+    assert len(interner) == 1
+
+
+def test_a_plain_tuple_made_while_an_equal_tuple_of_user_objects_compares_is_the_one_found(
+    interner: intern.Interner[Any],
+) -> None:
+    # While (1, LikeTwo()) is compared with another tuple of its hash, that
+    # comparison interns the equal plain (1, 2): the insertion must notice it
+    # (it is not among the candidates it read) and return its handle.
+    made: list[intern.Handle[Any]] = []
+    started: list[bool] = []
+
+    class Interning(LikeTwo):
+        __hash__ = LikeTwo.__hash__
+
+        def __eq__(self, other: object) -> bool:
+            if not started:
+                started.append(True)  # once: the make below compares with this too
+                made.append(interner.make((1, 2)))
+            return False
+
+    neighbour = interner.make((1, Interning()))  # same hash, compared first
+    handle = interner.make((1, LikeTwo()))
+    assert made
+    assert handle is made[0]
+    assert interner.make((1, 2)) is handle
+    assert len(interner) == 2
+    del neighbour
