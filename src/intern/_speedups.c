@@ -670,7 +670,7 @@ find_slowly(InternerObject *self, PyObject *value, Py_hash_t hash, int insert)
     }
     PyErr_Format(PyExc_RuntimeError,
                  "intern.make gave up on a '%s' value after %d rounds of comparisons: "
-                 "each round, other '%s' values of the same hash were interned while it "
+                 "each round, other '%s' values of its hash were interned while it "
                  "compared (by its __eq__, a __del__ it set off, or another thread), so it "
                  "could never tell whether an equal one was among them",
                  key.type->tp_name, MAX_ROUNDS, key.type->tp_name);
