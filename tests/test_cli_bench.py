@@ -5,6 +5,7 @@ Times are never asserted: machines are shared and noisy.
 
 from __future__ import annotations
 
+import gc
 import io
 import itertools
 import json
@@ -20,7 +21,7 @@ import pytest
 import intern._pure
 from intern import _bench, _cli, _measure
 from intern._chart import render_svg
-from intern._measure import Case, Settings
+from intern._measure import Case, Contender, Settings
 from intern._report import BenchReport, CaseReport, Result
 from tests.helpers import run_cli
 
@@ -132,6 +133,41 @@ def test_every_importable_implementation_is_found(monkeypatch: pytest.MonkeyPatc
     assert _bench.implementations() == [("python", intern._pure.Interner)]
 
 
+def test_the_weak_value_dictionary_interner_gives_one_box_per_equal_value() -> None:
+    make = _bench._weak_pool()  # pyright: ignore[reportPrivateUsage] -- a contender of the cases
+    box = make("".join(["key-", "1"]))
+    assert isinstance(box, _bench._Box)  # pyright: ignore[reportPrivateUsage] -- what it hands out
+    assert box.value == "key-1"
+    assert make("".join(["key-", "1"])) is box
+    assert make("key-2") is not box
+
+
+def test_contenders_are_timed_with_the_garbage_collector_off_as_timeit_does() -> None:
+    collecting: list[bool] = []
+
+    def timer(passes: int) -> int:
+        collecting.append(gc.isenabled())
+        return passes
+
+    assert gc.isenabled()
+    _measure.measure(Case("case", "title", "only", [Contender("only", timer, 1)]), Settings(2, 1))
+    assert collecting == [False] * 3  # the first pass, then two rounds
+    assert gc.isenabled()
+
+
+def test_the_equality_timer_compares_each_value_with_the_target_on_every_pass() -> None:
+    compared: list[object] = []
+
+    class Value:
+        def __eq__(self, other: object) -> bool:
+            compared.append(other)
+            return True
+
+    target = object()
+    _measure.time_equality(target, [Value(), Value()], 3)
+    assert compared == [target] * 6
+
+
 REPORT = BenchReport(
     python="CPython 3.11.7",
     machine="x86_64",
@@ -233,6 +269,21 @@ def test_svg_draws_a_line_per_contender_against_live_entries() -> None:
     assert "live entries in the table (log scale)" in texts
     assert "ns per hit" in texts
     assert {"dict pool (strong)", "intern.make [c] <&>"} <= set(texts)  # the legend
+
+
+def test_svg_grid_lines_and_labels_of_live_entries_sit_at_the_points_of_those_sizes() -> None:
+    panel = _panel(parse_svg(render_svg(REPORT)), "scaling")
+    [line, *_] = panel.findall(f"{SVG}g[@class='series']")
+    points = line.findall(f"{SVG}polyline")[0].get("points", "").split()
+    xs = [float(point.split(",")[0]) for point in points]  # one per size, each a power of 10
+    vertical = [
+        float(grid.get("x1", "nan"))
+        for grid in panel.findall(f"{SVG}line")
+        if grid.get("x1") == grid.get("x2")
+    ]
+    assert vertical == pytest.approx(xs, abs=0.1)
+    labels = {text.text: float(text.get("x", "nan")) for text in panel.findall(f"{SVG}text")}
+    assert [labels[f"{size:,}"] for size in _bench.SCALES] == pytest.approx(xs, abs=0.1)
 
 
 def test_svg_draws_the_hit_cases_and_churn_as_bars_with_their_figures() -> None:

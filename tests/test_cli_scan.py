@@ -332,6 +332,17 @@ def test_text_report_gives_every_figure(tmp_path: Path, capsys: pytest.CaptureFi
     assert any(line.split()[:3] == ["method", "3", "2"] for line in lines)
 
 
+def test_records_without_values_give_no_percentages_of_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outcome = run_cli(capsys, "scan", write(tmp_path / "empty.jsonl", "{}\n[]\n"))
+    assert (outcome.status, outcome.err) == (0, "")
+    figures = {line.split("  ")[0]: line.split() for line in outcome.out.splitlines()}
+    assert figures["records"] == ["records", "2"]
+    assert figures["distinct values"] == ["distinct", "values", "0"]
+    assert figures["saving"] == ["saving", "0", "bytes"]
+
+
 class Terminal(io.StringIO):
     """A stderr that says it is a terminal."""
 

@@ -155,6 +155,15 @@ def test_skip_bad_counts_malformed_records_and_goes_on(
     assert report["values"] == 4 + 2
 
 
+def test_skip_bad_counts_a_json_line_nested_too_deeply_and_takes_no_values_from_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = b"[" * 100_000
+    path = write_bytes(tmp_path / "deep.jsonl", b'{"a": 1}\n' + deep + b'\n{"b": 2}\n')
+    report = scan_report(capsys, "--skip-bad", path)
+    assert (report["records"], report["bad_records"], report["values"]) == (2, 1, 2)
+
+
 def test_skipped_records_are_reported_in_text(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -212,6 +221,7 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\
         pytest.param(
             "data.bin", bytes(range(1, 256)) * 4, "binary file (control characters", id="control"
         ),
+        pytest.param("data.txt", b"\x7f" * 100, "binary file (control characters", id="del"),
         pytest.param(
             "utf16.csv",
             "a,b\n".encode("utf-16"),

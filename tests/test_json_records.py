@@ -114,3 +114,29 @@ def test_a_value_parsed_whole_may_not_be_longer_than_the_limit(text: str, what: 
 
 def test_an_empty_document_has_no_records() -> None:
     assert list(json_records(iter([" \n", ""]), 100)) == []
+
+
+@pytest.mark.parametrize(
+    "rest",
+    [
+        pytest.param("]", id="end"),
+        pytest.param("," + " " * 20 + "1]", id="comma-then-spaces"),
+        pytest.param(" " * 20 + ", 1]", id="spaces-then-comma"),
+    ],
+)
+def test_an_element_as_long_as_the_limit_is_read_wherever_a_read_ends_after_it(
+    rest: str,
+) -> None:
+    limit = 1 << 16  # a read's size: the first piece is read alone, and ends where it is cut
+    element = "x" * (limit - 2)
+    text = f'["{element}"{rest}'
+    for cut in range(len(text) - len(rest), len(text) + 1):
+        records = list(json_records(iter([text[:cut], text[cut:]]), limit))
+        assert records[0] == element, cut
+
+
+def test_a_number_that_a_read_ends_in_is_read_whole() -> None:
+    text = '["' + "x" * (1 << 16) + '", -12.5e+3, 7]'  # the first element fills a read
+    start = text.index("-")
+    for cut in range(start, text.index(",", start) + 1):
+        assert list(json_records(iter([text[:cut], text[cut:]]), 1 << 17))[1:] == [-12.5e3, 7]

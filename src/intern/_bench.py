@@ -408,8 +408,8 @@ def run(
     """Run every case and report the results.
 
     ``progress`` shows ``[k/N]`` and the case being measured. With ``text``, the
-    report is also written there as text while it is measured, as ``as_text()``
-    gives it: the heading at once, each table as soon as its case is done, each
+    report is also written there as text while it is measured: the heading at once,
+    then a blank line and each case's table as soon as the case is done, each
     flushed, so that a long run shows what it has and an interrupted one keeps it.
     """
     settings = QUICK if quick else FULL

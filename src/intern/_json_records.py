@@ -17,6 +17,10 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _NEAR_END = 16
 """An error this close to the end of the text read may be the input's, not the text's:
 no JSON token but a string is longer (``-Infinity`` has 9 characters)."""
+_NUMBER_MAY_GO_ON = re.compile(r"(?<=\d)(?:\.|[eE][-+]?)?")
+"""The end of the text read, after a value, where the input may make it longer: a number
+followed by nothing or by the start of its fraction or exponent ("1" of "12", "1." of
+"1.5", "1e+" of "1e+3")."""
 _DECODER = json.JSONDecoder()
 _READ = 1 << 16
 """Characters read at least at once: a few for each element would parse it again and again."""
@@ -140,10 +144,9 @@ class _Text:
                 raise self.malformed(str(error), position) from None
             if end - position > self.max_length:
                 raise self.too_long(position)
-            after = _after_whitespace(self.text, end)
-            if self.ended or (after < len(self.text) and end + _NEAR_END <= len(self.text)):
-                return value, after
-            position = self.more(position)  # a number may go on ("1" of "1.5e3") unseen
+            if self.ended or not _NUMBER_MAY_GO_ON.fullmatch(self.text, end):
+                return value, self.skip_whitespace(end)
+            position = self.more(position)
 
     def whole(self, position: int) -> object:
         """Parse the rest of the document as one value."""

@@ -71,10 +71,3 @@ class BenchReport:
             f" implementations of intern.make: {', '.join(self.implementations)}",
             f"best of {self.rounds} interleaved rounds{' (--quick)' if self.quick else ''}",
         ]
-
-    def as_text(self) -> str:
-        """Return the report for people: the heading, then one table per case."""
-        lines = self.heading()
-        for case in self.cases:
-            lines += ["", *case.as_text()]
-        return "\n".join(lines)
