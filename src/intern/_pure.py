@@ -8,9 +8,10 @@ references (``_Ref``) to its handles in two places:
   and the other exact scalars, and exact tuples and frozensets of them. A plain
   value cannot refer to a handle, so the table may hold it, and it hashes and
   compares in C without running user code.
-- ``buckets`` maps the hash of any other value to the list of references to the
-  handles of values of that hash. References hash and compare by identity, in C.
-  The table holds no such value, which might refer to its own handle.
+- ``buckets`` maps the hash of any other value to the reference to its handle,
+  or to a list of them when values share the hash. References hash and compare
+  by identity, in C. The table holds no such value, which might refer to its
+  own handle.
 
 So nothing the table does to itself runs user code. Five rules keep it right
 under threads, garbage collection and hostile ``__eq__``, ``__hash__`` and
@@ -95,7 +96,7 @@ _PRUNE_MIN = 64
 """Number of per-type tables above which empty ones are pruned (doubling after each prune)."""
 
 _MAX_ROUNDS = 100
-"""Rounds of comparisons an insertion or lookup makes before it gives up.
+"""Rounds of comparisons an insertion makes before it gives up (C's lookups too).
 
 A round after the first happens only when a value of the same type and hash was
 stored while the previous round compared: by the value's own ``__eq__``, a
