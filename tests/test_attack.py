@@ -199,9 +199,9 @@ def test_values_of_other_hashes_stored_meanwhile_never_make_make_give_up(
     # Only a value whose comparisons keep interning values of its own type and
     # hash may get RuntimeError. Here finalizers run by collections during the
     # lookup intern values of the same type but other hashes (equal modulo 64):
-    # pure Python's windows check a stamp per hash modulo the number of stamps
-    # (once fixed at 64), so each of them cost a round, and after 100 the
-    # innocent make gave up. The stamps now grow with the table.
+    # pure Python's windows once checked a stamp per hash modulo 64, so each of
+    # them cost a round, and after 100 the innocent make gave up. Windows now
+    # check the very bucket of the hash.
     class Value:
         def __init__(self, hash_: int, key: str) -> None:
             self.hash, self.key = hash_, key
@@ -243,10 +243,10 @@ def test_values_of_other_hashes_stored_meanwhile_never_make_make_give_up(
 
 
 def test_collecting_many_handles_in_cycles_takes_linear_time(variant: Variant) -> None:
-    # Every garbage handle is evicted (C: appended to the interner's evicted
-    # list) and then cleared, which removes it from that list by a linear
-    # search: a collection of n handles in cycles costs n**2 / 2 steps. A
-    # million takes a couple of seconds under pure Python, minutes under C.
+    # C once moved every garbage handle to a list of evicted handles, from
+    # which clearing it took it by a linear search: a collection of n handles
+    # in cycles cost n**2 / 2 steps, minutes for a million. It must take
+    # seconds, as it does under pure Python.
     source = """
         import gc
         import intern

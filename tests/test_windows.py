@@ -105,7 +105,7 @@ def test_the_rule_catches_a_call_in_the_middle() -> None:
 def test_the_rule_allows_one_final_call_and_catches_allocations() -> None:
     source = (
         "with lock:\n"
-        "    stamps[stamp] = serial\n"
+        "    plain_log[value_hash] = serial\n"
         "    fresh = [ref]\n"
         "    buckets[value_hash].append(ref)\n"
     )

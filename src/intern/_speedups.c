@@ -19,8 +19,9 @@
  * - round: a look at the candidates not compared before, then their
  *   comparisons. After the first, a round happens only when a comparison let
  *   user code store handles (MAX_ROUNDS, _MAX_ROUNDS).
- * - inserts: the number of handles stored so far (in Python, each table's
- *   serial and stamps say it per hash).
+ * - inserts: the number of handles stored so far (in Python, a bucket is
+ *   replaced whenever a handle of its hash is stored, so its identity says it
+ *   per hash).
  * - unreachable: found so by a collection, which takes a handle out of its
  *   table for good (handle_finalize; in Python, the collector clears the
  *   weak reference).
