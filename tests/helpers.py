@@ -29,6 +29,7 @@ class Implementation(Protocol):
 
     Handle: type[intern.Handle[Any]]
     Interner: type[intern.Interner[Any]]
+    Pool: type[intern.Pool]
     default: intern.Interner[Hashable]
 
     def make(self, value: T, /) -> intern.Handle[T]: ...

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 
 from intern._cache import CacheInfo, WeakCache, weak_cache
 from intern._cleanup import Cleanup, add_cleanup
-from intern._deep import Pool, make_deep_with
+from intern._deep import make_deep_with
 from intern._env import PURE_PYTHON, pure_python_chosen, running_python_m_intern
-from intern._stats import Stats
+from intern._stats import PoolStats, Stats
 
 __all__ = [
     "CacheInfo",
@@ -34,6 +34,7 @@ __all__ = [
     "Handle",
     "Interner",
     "Pool",
+    "PoolStats",
     "Stats",
     "WeakCache",
     "add_cleanup",
@@ -52,25 +53,25 @@ implementation: Literal["c", "python"]
 
 if TYPE_CHECKING:
     # Both implementations have one API (intern/_speedups.pyi describes the C one).
-    from intern._pure import Handle, Interner, default
+    from intern._pure import Handle, Interner, Pool, default
 
     def make(value: T, /) -> Handle[T]:
         """Return the canonical handle of ``value`` (see ``intern._pure``)."""
         ...
 
 elif pure_python_chosen():
-    from intern._pure import Handle, Interner, default, make
+    from intern._pure import Handle, Interner, Pool, default, make
 
     implementation = "python"
 else:
     try:
-        from intern._speedups import Handle, Interner, default, make
+        from intern._speedups import Handle, Interner, Pool, default, make
 
         implementation = "c"
     except ImportError as error:
         import warnings
 
-        from intern._pure import Handle, Interner, default, make
+        from intern._pure import Handle, Interner, Pool, default, make
 
         implementation = "python"
         # python -m intern says so in a line of its own: a warning would be

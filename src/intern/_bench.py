@@ -24,7 +24,7 @@ from typing import Any, TextIO, cast
 
 import intern
 from intern._chart import render_svg
-from intern._deep import Pool
+from intern._pool import Pool
 from intern._measure import (
     Case,
     Contender,

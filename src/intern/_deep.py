@@ -1,4 +1,4 @@
-"""Deep interning (hash-consing) and scoped pools of canonical values.
+"""Deep interning (hash-consing).
 
 ``make_deep`` canonicalizes a value bottom-up: the parts of tuples (named tuples
 included), frozensets and frozen dataclasses and attrs classes first, then the
@@ -49,16 +49,15 @@ from __future__ import annotations
 import dataclasses
 import operator
 import sys
-import threading
 import weakref
 from collections.abc import Callable, Hashable
 from types import GetSetDescriptorType, MemberDescriptorType
-from typing import TYPE_CHECKING, Any, NoReturn, Self, TypeVar, cast, final
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast, final
 
 from intern._shutdown import remove_dead_weakref
 
 if TYPE_CHECKING:
-    from intern import Handle, Interner
+    from intern import Handle
 
 T = TypeVar("T", bound=Hashable)
 
@@ -389,74 +388,3 @@ def make_deep_with(make: Make, value: Any, /, *, limit: int | None = None) -> Ha
         value = part
         kind, names, parts = shape
         done = []
-
-
-@final
-class Pool:
-    """A scoped, strong holder of canonical values.
-
-    ``pool.make(value)`` returns the canonical handle and keeps it alive;
-    ``pool.value(value)`` returns the canonical *value*, keeping its handle alive
-    (``pool.value_deep(value)`` the same through :func:`intern.make_deep`), so that
-    equal values met while the pool is open are all one object. ``len(pool)`` is
-    the number of handles it holds; ``pool.clear()`` lets them go, and so does
-    leaving a ``with`` block. The values themselves stay valid after that (they
-    are ordinary objects); they are just no longer guaranteed to be the ones
-    ``make`` returns. Thread-safe. Bound to ``interner``, or to ``intern.default``.
-
-    >>> import intern
-    >>> rows = [["GET", "/"], ["GET", "/about"]]
-    >>> with intern.Pool() as pool:
-    ...     records = [tuple(pool.value(field) for field in row) for row in rows]
-    >>> records[0][0] is records[1][0]
-    True
-    """
-
-    __slots__ = ("_handles", "_lock", "_make")
-
-    def __init__(self, interner: Interner[Any] | None = None) -> None:
-        if interner is None:
-            from intern import default  # here, not at the top: intern imports this module
-
-            interner = default
-        self._make: Make = interner.make
-        self._handles: set[Handle[Any]] = set()
-        self._lock = threading.Lock()  # only for clear(), which swaps the set
-
-    def make(self, value: T, /) -> Handle[T]:
-        """Return the canonical handle of ``value``, and keep it until the pool is cleared."""
-        handle = self._make(value)
-        self._handles.add(handle)
-        return handle
-
-    def value(self, value: T, /) -> T:
-        """Return the canonical object equal to ``value`` (same type), kept canonical."""
-        handle = self._make(value)
-        self._handles.add(handle)
-        result: T = handle.value
-        return result
-
-    def value_deep(self, value: T, /) -> T:
-        """Like :meth:`value`, through :func:`intern.make_deep`: its parts are canonical too."""
-        handle = make_deep_with(self._make, value)
-        self._handles.add(handle)
-        result: T = handle.value
-        return result
-
-    def __len__(self) -> int:
-        return len(self._handles)
-
-    def clear(self) -> None:
-        """Let go of every handle the pool holds."""
-        with self._lock:
-            handles, self._handles = self._handles, set()
-        handles.clear()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.clear()
-
-    def __repr__(self) -> str:
-        return f"<Pool holding {len(self)} handles>"

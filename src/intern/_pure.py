@@ -83,6 +83,7 @@ from intern._checks import (
     metaclass_redefines_equality,
 )
 from intern._checks import explain_unhashable as _explain_unhashable
+from intern._pool import Pool as Pool
 from intern._shutdown import remove_dead_weakref
 from intern._stats import Stats
 

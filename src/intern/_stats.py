@@ -18,3 +18,23 @@ class Stats(NamedTuple):
     """Handles made since the interner was created."""
     reclaimed: int
     """Handles collected, whose entries the table has let go."""
+
+
+class PoolStats(NamedTuple):
+    """What a :class:`intern.Pool` has done, returned by ``Pool.stats()``.
+
+    Counts are since the pool was made (``clear`` does not reset them), except
+    ``distinct``, which is what the pool holds now.
+    """
+
+    values: int
+    """Values given to the pool: to ``make``, ``value`` and ``value_deep``, each field
+    of ``row``, each key, value, item and tuple ``dedup`` met."""
+    distinct: int
+    """Handles the pool holds now (``len(pool)``): one per distinct value."""
+    deduplicated: int
+    """Values the pool answered with an equal object already canonical, another one."""
+    bytes_saved: int
+    """``sys.getsizeof`` summed over those replaced values: what the program can free
+    once it keeps the canonical objects instead. Sizes are shallow: a replaced tuple
+    counts its own size, its items are counted as values of their own."""

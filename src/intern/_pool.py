@@ -1,0 +1,327 @@
+"""Pools: scoped, strong holders of canonical values, and deduplication of parsed data.
+
+The pure-Python twin of the C ``Pool`` in ``_speedups.c``: the same behaviour,
+under the same tests.
+
+A pool holds the handles of the values it has canonicalized. It answers the
+common values, exact ``str``, ``int``, ``float`` and ``bytes``, from a dict per
+type of its own, value to handle: a dict's equality is ``make``'s rule within
+one such type, and a handle the pool holds stays the canonical one, so the memo
+is only a shortcut to the interner's answer. Every other value goes to the
+interner's ``make`` and its handle into a set.
+
+``dedup`` walks what parsers produce, with a stack rather than recursion: the
+keys and values of dicts and the items of lists are replaced in place by their
+canonical objects, each container visited once. A dict is read into a snapshot
+first and written back only if it still holds exactly that snapshot, since
+interning can run user code (an ``__eq__``, or a finalizer set off by a
+collection) that could change it meanwhile.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Hashable, Iterable
+from typing import TYPE_CHECKING, Any, Self, TypeVar, final
+
+from intern._deep import make_deep_with
+from intern._stats import PoolStats
+
+if TYPE_CHECKING:
+    from intern._pure import Handle, Interner
+
+T = TypeVar("T", bound=Hashable)
+D = TypeVar("D")
+
+MEMO_TYPES = (str, int, float, bytes)
+"""Types whose values a pool answers from a dict of its own: for these, a dict's
+equality (``==`` between two objects of the type) is ``make``'s rule."""
+
+LEAF_TYPES = frozenset({str, bytes, int, float, complex, bool, type(None)})
+"""The parts of a tuple that ``dedup`` interns one by one; a tuple holding any
+other part is interned as ``value_deep`` does."""
+
+
+@final
+class Pool:
+    """A scoped, strong holder of canonical values.
+
+    ``pool.value(v)`` returns the canonical object equal to ``v`` (same type) and
+    keeps its handle, so that equal values met while the pool is open are all one
+    object; ``pool.make(v)`` returns the handle itself. For parsed data,
+    ``pool.row(fields)`` canonicalizes every field of a row into a tuple, and
+    ``pool.dedup(obj)`` every key, value and item of what a parser returned, in
+    place. ``pool.stats()`` says what it saved. ``len(pool)`` is the number of
+    handles held; ``pool.clear()`` lets them go, and so does leaving a ``with``
+    block. The values stay valid after that (they are ordinary objects); they
+    are just no longer guaranteed to be the ones ``make`` returns. Thread-safe.
+    Bound to ``interner``, or to its implementation's ``default``.
+
+    >>> import intern
+    >>> with intern.Pool() as pool:
+    ...     rows = [pool.row(["GET", "/"]), pool.row(["GET", "/about"])]
+    >>> rows[0][0] is rows[1][0]
+    True
+    """
+
+    __slots__ = ("_handles", "_interner", "_lock", "_make", "_memo", "_totals")
+
+    def __init__(self, interner: Interner[Any] | None = None) -> None:
+        if interner is None:
+            from intern._pure import default  # here: _pure imports this module
+
+            interner = default
+        self._interner = interner
+        self._make = interner.make
+        self._memo: dict[type, dict[Any, Handle[Any]]] = {kind: {} for kind in MEMO_TYPES}
+        self._handles: set[Handle[Any]] = set()
+        self._lock = threading.Lock()  # for clear(), which swaps the holders, and the totals
+        self._totals = [0, 0, 0]  # values, deduplicated, bytes_saved
+
+    @property
+    def interner(self) -> Interner[Any]:
+        """The interner whose handles the pool holds."""
+        return self._interner
+
+    def _handle(self, value: Any) -> Handle[Any]:
+        memo = self._memo.get(type(value))
+        if memo is None:
+            handle = self._make(value)
+            self._handles.add(handle)
+            return handle
+        handle = memo.get(value)
+        if handle is None:
+            handle = self._make(value)
+            memo[handle.value] = handle
+        return handle
+
+    def _count(self, counts: list[int]) -> None:
+        with self._lock:
+            totals = self._totals
+            totals[0] += counts[0]
+            totals[1] += counts[1]
+            totals[2] += counts[2]
+
+    def _canonical(self, value: Any, counts: list[int]) -> Any:
+        """Return the canonical object equal to ``value``, counted into ``counts``."""
+        result = self._handle(value).value
+        _tally(counts, value, result)
+        return result
+
+    def _canonical_deep(self, value: Any, counts: list[int]) -> Any:
+        handle = make_deep_with(self._make, value)
+        self._handles.add(handle)
+        result = handle.value
+        _tally(counts, value, result)
+        return result
+
+    def make(self, value: T, /) -> Handle[T]:
+        """Return the canonical handle of ``value``, and keep it until the pool is cleared."""
+        handle: Handle[T] = self._handle(value)
+        counts = [0, 0, 0]
+        _tally(counts, value, handle.value)
+        self._count(counts)
+        return handle
+
+    def value(self, value: T, /) -> T:
+        """Return the canonical object equal to ``value`` (same type), kept canonical."""
+        counts = [0, 0, 0]
+        result: T = self._canonical(value, counts)
+        self._count(counts)
+        return result
+
+    def value_deep(self, value: T, /) -> T:
+        """Like :meth:`value`, through :func:`intern.make_deep`: its parts are canonical too."""
+        counts = [0, 0, 0]
+        result: T = self._canonical_deep(value, counts)
+        self._count(counts)
+        return result
+
+    def row(self, fields: Iterable[T], /) -> tuple[T, ...]:
+        """Return the canonical object of each field, as a tuple.
+
+        ``rows = [pool.row(r) for r in csv.reader(file)]`` reads a CSV file with
+        each distinct field value stored once.
+        """
+        counts = [0, 0, 0]
+        canonical = self._canonical
+        try:
+            return tuple([canonical(field, counts) for field in fields])
+        finally:
+            self._count(counts)
+
+    def dedup(self, obj: D, /) -> D:
+        """Return ``obj`` with every part canonical: what a parser returned, deduplicated.
+
+        A ``dict`` has its keys and values replaced in place by their canonical
+        objects (order kept), a ``list`` its items; containers inside are visited
+        too, each once (shared and cyclic ones are fine), without recursion. A
+        ``tuple`` of strings, numbers, bytes, ``None`` and booleans has each item
+        made canonical, then is itself (rebuilt only if an item changed); any
+        other tuple is interned as :meth:`value_deep` does. Any other hashable
+        object is a value (:meth:`value`), and anything else (a ``set``, a
+        ``bytearray``) is left as it is. Equal dicts and lists are not merged:
+        they are mutable.
+
+        ``pool.dedup(json.loads(line))`` is the JSON Lines recipe; it works on
+        whatever ``json``, ``tomllib``, ``csv.DictReader`` or a database driver
+        returns. An error names where it happened in a note (``obj['rows'][3]``);
+        parts done before it stay done. A dict changed by user code while its
+        parts were being interned raises ``RuntimeError`` and is left as that
+        code left it.
+        """
+        counts = [0, 0, 0]
+        try:
+            return _Dedup(self, counts).run(obj)
+        finally:
+            self._count(counts)
+
+    def stats(self) -> PoolStats:
+        """Return what the pool has done: values seen, held, deduplicated, and bytes saved."""
+        with self._lock:
+            values, deduplicated, saved = self._totals
+        return PoolStats(values, len(self), deduplicated, saved)
+
+    def __len__(self) -> int:
+        return sum(map(len, self._memo.values())) + len(self._handles)
+
+    def clear(self) -> None:
+        """Let go of every handle the pool holds."""
+        fresh = {kind: {} for kind in MEMO_TYPES}
+        with self._lock:
+            memo, self._memo = self._memo, fresh
+            handles, self._handles = self._handles, set()
+        memo.clear()
+        handles.clear()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.clear()
+
+    def __repr__(self) -> str:
+        return f"<Pool holding {len(self)} handles>"
+
+
+class _Dedup:
+    """One walk of :meth:`Pool.dedup`: its stack, what it visited, and its counts."""
+
+    __slots__ = ("counts", "paths", "pool", "todo", "visited")
+
+    def __init__(self, pool: Pool, counts: list[int]) -> None:
+        self.pool = pool
+        self.counts = counts
+        self.todo: list[dict[Any, Any] | list[Any]] = []
+        self.visited: dict[int, object] = {}  # by identity; holding each keeps ids unique
+        self.paths: dict[int, tuple[int, object]] = {}  # a container's parent and key in it
+
+    def run(self, obj: D) -> D:
+        if isinstance(obj, dict | list):
+            self.schedule(obj, None, None)
+            while self.todo:
+                container = self.todo.pop()
+                if isinstance(container, dict):
+                    self.walk_dict(container)
+                else:
+                    self.walk_list(container)
+            return obj
+        result: D = self.part(obj, None, None)
+        return result
+
+    def schedule(self, container: dict[Any, Any] | list[Any], parent: object, key: object) -> None:
+        if id(container) not in self.visited:
+            self.visited[id(container)] = container
+            if parent is not None:
+                self.paths[id(container)] = (id(parent), key)
+            self.todo.append(container)
+
+    def where(self, container: object, *key: object) -> str:
+        """Name ``container`` (or ``container[key]``) from the object given to dedup."""
+        steps = list(key)
+        at = id(container)
+        while at in self.paths:
+            at, step = self.paths[at]
+            steps.append(step)
+        return "obj" + "".join(f"[{step!r}]" for step in reversed(steps))
+
+    def part(self, value: Any, container: object, key: object) -> Any:
+        """Return the canonical form of a key, value or item; schedule containers."""
+        try:
+            if isinstance(value, tuple):
+                return self.tuple(value, container, key)
+            if type(value).__hash__ is None:
+                return value  # left as it is
+            return self.pool._canonical(value, self.counts)
+        except Exception as error:
+            if container is not None:
+                error.add_note(f"(in Pool.dedup, at {self.where(container, key)})")
+            raise
+
+    def tuple(self, value: tuple[Any, ...], container: object, key: object) -> tuple[Any, ...]:
+        pool, counts = self.pool, self.counts
+        if type(value) is not tuple or not all(type(item) in LEAF_TYPES for item in value):
+            return pool._canonical_deep(value, counts)
+        items = [pool._canonical(item, counts) for item in value]
+        rebuilt = value if all(map(_same, items, value)) else tuple(items)
+        result: tuple[Any, ...] = pool._handle(rebuilt).value
+        # A tuple rebuilt only to hold canonical items saves nothing by itself.
+        _tally(counts, value, value if result is rebuilt else result)
+        return result
+
+    def child(self, value: Any, container: object, key: object) -> Any:
+        if isinstance(value, dict | list):
+            self.schedule(value, container, key)
+            return value
+        return self.part(value, container, key)
+
+    def walk_dict(self, mapping: dict[Any, Any]) -> None:
+        items = list(mapping.items())
+        keys = [self.part(key, mapping, key) for key, _ in items]
+        values = [self.child(value, mapping, key) for key, value in items]
+        keys_changed = not all(map(_same, keys, (key for key, _ in items)))
+        if not keys_changed and all(map(_same, values, (value for _, value in items))):
+            return
+        if len(mapping) != len(items) or not all(map(_same_item, mapping.items(), items)):
+            raise RuntimeError(
+                "Pool.dedup: a dict changed while its parts were being interned"
+                f" (at {self.where(mapping)}); it was left as it is"
+            )
+        if not keys_changed:
+            for (key, old), new in zip(items, values, strict=True):
+                if new is not old:
+                    mapping[key] = new
+            return
+        mapping.clear()
+        mapping.update(zip(keys, values, strict=True))
+        if len(mapping) != len(items):  # only an __eq__ that contradicts itself does this
+            mapping.clear()
+            mapping.update(items)
+            raise ValueError(
+                "Pool.dedup: keys of a dict compared equal once made canonical, so their"
+                f" __eq__ contradicts itself (at {self.where(mapping)});"
+                " the dict was left as it was"
+            )
+
+    def walk_list(self, items: list[Any]) -> None:
+        for index, old in enumerate(list(items)):
+            new = self.child(old, items, index)
+            if new is not old and index < len(items) and items[index] is old:
+                items[index] = new
+
+
+def _same(left: object, right: object) -> bool:
+    return left is right
+
+
+def _same_item(left: tuple[object, object], right: tuple[object, object]) -> bool:
+    return left[0] is right[0] and left[1] is right[1]
+
+
+def _tally(counts: list[int], given: object, result: object) -> None:
+    """Count a value seen and, if ``result`` replaces it, one deduplicated."""
+    counts[0] += 1
+    if result is not given:
+        counts[1] += 1
+        counts[2] += sys.getsizeof(given)
