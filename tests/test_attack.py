@@ -144,7 +144,7 @@ def test_a_finalizer_that_makes_a_value_again_then_revives_its_handle_leaves_one
     assert made.value == revived.value == Key("k")
     assert made is not revived
     assert interner.make(Key("k")) is made
-    assert interner.stats() == intern.Stats(live=1, created=2, reclaimed=1)
+    assert interner.stats() == intern.Stats(live=1, created=2, reclaimed=1, hits=1)
 
 
 # ---------------------------------------------------------------- progress

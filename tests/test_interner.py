@@ -13,6 +13,12 @@ import intern
 from tests.helpers import Implementation, collect
 
 
+@dataclasses.dataclass(frozen=True)
+class Record:
+    name: str
+    size: int
+
+
 def test_interners_are_independent(impl: Implementation) -> None:
     first, second = impl.Interner(), impl.Interner()
     assert first.make("GET") is not second.make("GET")
@@ -110,7 +116,7 @@ def test_an_unhashable_value_of_a_type_never_seen_raises_on_lookup(
         lookups[operation]((1, [2]))
     with pytest.raises(TypeError, match="not unhashable type 'set'"):
         lookups[operation]({3})
-    assert interner.stats() == intern.Stats(live=0, created=0, reclaimed=0)
+    assert interner.stats() == intern.Stats(live=0, created=0, reclaimed=0, hits=0)
 
 
 def test_membership_says_whether_a_live_handle_exists(interner: intern.Interner[Any]) -> None:
@@ -138,13 +144,13 @@ def test_len_counts_live_handles(interner: intern.Interner[Any]) -> None:
     assert len(interner) == 5
 
 
-def test_stats_counts_created_and_reclaimed(interner: intern.Interner[Any]) -> None:
-    assert interner.stats() == intern.Stats(live=0, created=0, reclaimed=0)
+def test_stats_counts_created_reclaimed_and_hits(interner: intern.Interner[Any]) -> None:
+    assert interner.stats() == intern.Stats(live=0, created=0, reclaimed=0, hits=0)
     keep = interner.make("keep")
     interner.make("drop")  # dropped at once
     interner.make("keep")
     stats = interner.stats()
-    assert stats == intern.Stats(live=1, created=2, reclaimed=1)
+    assert stats == intern.Stats(live=1, created=2, reclaimed=1, hits=1)
     assert stats.live == stats.created - stats.reclaimed == len(interner)
     assert keep.value == "keep"
 
@@ -154,13 +160,160 @@ def test_stats_is_an_immutable_record(interner: intern.Interner[Any]) -> None:
     assert isinstance(stats, intern.Stats)
     with pytest.raises(AttributeError):
         stats.live = 3  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
-    assert stats._asdict() == {"live": 0, "created": 0, "reclaimed": 0}
+    assert stats._asdict() == {"live": 0, "created": 0, "reclaimed": 0, "hits": 0}
+
+
+def test_stats_keeps_its_first_three_fields_in_place(interner: intern.Interner[Any]) -> None:
+    keep = interner.make("x")
+    interner.make("x")
+    assert interner.stats()[:3] == (1, 1, 0)
+    assert intern.Stats._fields == ("live", "created", "reclaimed", "hits")
+    assert keep.value == "x"
 
 
 def test_repr_shows_the_counters(interner: intern.Interner[Any]) -> None:
     keep = interner.make("x")
-    assert repr(interner) == "<Interner live=1 created=1 reclaimed=0>"
+    interner.make("".join(["x"]))
+    assert repr(interner) == "<Interner live=1 created=1 reclaimed=0 hits=1>"
     assert keep.value == "x"
+
+
+# ---------------------------------------------------------------- hits
+
+
+def equal_copy(value: Any) -> Any:
+    """Another object equal to ``value``, of its type."""
+    if isinstance(value, Record):
+        return dataclasses.replace(value)
+    if isinstance(value, str):
+        return "".join(list(value))
+    if isinstance(value, bytes):
+        return bytes(bytearray(value))
+    if isinstance(value, int | float):
+        return type(value)(str(value))
+    return type(value)(list(value))  # a tuple or frozenset
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["GET", 1000, 2.5, b"GET", ("GET", "/", 200), frozenset({"a"}), Record("a", 1)],
+    ids=repr,
+)
+def test_each_make_answered_by_a_live_handle_is_a_hit(
+    interner: intern.Interner[Any], value: object
+) -> None:
+    keep = interner.make(value)
+    for _ in range(5):
+        value_copy = equal_copy(value)
+        assert value_copy is not value
+        assert interner.make(value_copy) is keep
+    assert interner.make(value) is keep
+    assert interner.stats() == intern.Stats(live=1, created=1, reclaimed=0, hits=6)
+
+
+def test_a_make_that_creates_a_handle_is_not_a_hit(interner: intern.Interner[Any]) -> None:
+    kept = [interner.make(number) for number in range(10)]
+    interner.make("dropped")
+    interner.make("dropped")  # made again: its first handle is gone
+    assert interner.stats() == intern.Stats(live=10, created=12, reclaimed=2, hits=0)
+    assert len(kept) == 10
+
+
+class Colliding:
+    """Equal by key, all of one hash: only ``__eq__`` can tell two apart."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __hash__(self) -> int:
+        return 7
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Colliding) and other.key == self.key
+
+
+def test_get_and_membership_are_not_hits(interner: intern.Interner[Any]) -> None:
+    keep = interner.make(("GET", 1))
+    colliding = interner.make(Colliding("a"))
+    assert interner.get(equal_copy(keep.value)) is keep
+    assert equal_copy(keep.value) in interner
+    assert interner.get(Colliding("a")) is colliding
+    assert Colliding("a") in interner
+    assert interner.get("absent") is None
+    assert "absent" not in interner
+    assert interner.stats().hits == 0
+
+
+def test_makes_found_by_comparing_candidates_are_hits(interner: intern.Interner[Any]) -> None:
+    keep = [interner.make(Colliding(key)) for key in "abcd"]
+    for handle in keep:
+        assert interner.make(Colliding(handle.value.key)) is handle
+    # A tuple with a value of the user's is compared by its __eq__ too.
+    pair = interner.make((1, Colliding("a")))
+    assert interner.make((1, Colliding("a"))) is pair
+    assert interner.stats() == intern.Stats(live=5, created=5, reclaimed=0, hits=5)
+
+
+def test_a_make_answered_by_a_handle_its_own_eq_made_is_a_hit(
+    interner: intern.Interner[Any],
+) -> None:
+    # Comparing with a candidate interns an equal value: the outer make finds it
+    # in a later round, a hit; the inner make created it.
+    class Reentrant(Colliding):
+        __hash__ = Colliding.__hash__
+
+        def __eq__(self, other: object) -> bool:
+            if not started and {self.key, getattr(other, "key", None)} == {"old", "new"}:
+                started.append(True)
+                made.append(interner.make(Reentrant("new")))
+            return super().__eq__(other)
+
+    started: list[bool] = []
+    made: list[intern.Handle[Any]] = []
+    old = interner.make(Reentrant("old"))
+    handle = interner.make(Reentrant("new"))
+    assert made == [handle]
+    assert interner.stats() == intern.Stats(live=2, created=2, reclaimed=0, hits=1)
+    assert old.value.key == "old"
+
+
+@pytest.mark.parametrize("where", ["__hash__", "__eq__"])
+def test_a_make_that_raises_is_not_a_hit(interner: intern.Interner[Any], where: str) -> None:
+    class Touchy(Colliding):
+        fail = False
+
+        def __hash__(self) -> int:
+            if where == "__hash__" and Touchy.fail:
+                raise ValueError(where)
+            return 7
+
+        def __eq__(self, other: object) -> bool:
+            if where == "__eq__" and Touchy.fail:
+                raise ValueError(where)
+            return super().__eq__(other)
+
+    keep = interner.make(Touchy("a"))
+    interner.make(Touchy("a"))
+    Touchy.fail = True
+    with pytest.raises(ValueError, match=where):
+        interner.make(Touchy("a"))
+    Touchy.fail = False
+    assert interner.stats() == intern.Stats(live=1, created=1, reclaimed=0, hits=1)
+    assert keep.value.key == "a"
+
+
+def test_a_pools_makes_count_as_the_interners_hits(interner: intern.Interner[Any]) -> None:
+    with intern.Pool(interner) as pool:
+        first = pool.make("GET")
+        assert pool.make("".join(["G", "E", "T"])) is first
+        assert pool.value("".join(["G", "E", "T"])) is first.value
+        assert interner.stats().hits == 2
+        deep = pool.value_deep(("GET", ("/", 200)))
+        before = interner.stats()
+        assert pool.value_deep(("".join(["G", "E", "T"]), ("/", 200))) is deep
+        after = interner.stats()
+    assert after.created == before.created  # every part found: each make a hit
+    assert after.hits > before.hits
 
 
 def test_public_stats_are_the_default_interners() -> None:

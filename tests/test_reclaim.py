@@ -40,7 +40,7 @@ def test_a_later_make_creates_a_new_handle(interner: intern.Interner[Any]) -> No
     second = interner.make("GET")
     assert first_ref() is None
     assert second.value == "GET"
-    assert interner.stats() == intern.Stats(live=1, created=2, reclaimed=1)
+    assert interner.stats() == intern.Stats(live=1, created=2, reclaimed=1, hits=0)
 
 
 def test_any_handle_keeps_the_entry_alive(interner: intern.Interner[Any]) -> None:
@@ -79,7 +79,7 @@ def test_late_callback_never_removes_a_newer_entry(interner: intern.Interner[Any
     assert len(newer) == 1
     assert interner.get("GET") is newer[0]
     assert interner.make("GET") is newer[0]
-    assert interner.stats() == intern.Stats(live=1, created=2, reclaimed=1)
+    assert interner.stats() == intern.Stats(live=1, created=2, reclaimed=1, hits=1)
 
 
 def test_a_weakref_callback_of_the_collection_gets_a_valid_handle(
@@ -108,11 +108,11 @@ def test_a_weakref_callback_of_the_collection_gets_a_valid_handle(
     assert handle.value == ("node", 1)
     if variant.name == "python":
         assert interner.get(("node", 1)) is handle
-        assert interner.stats() == intern.Stats(live=1, created=2, reclaimed=1)
-    else:
+        assert interner.stats() == intern.Stats(live=1, created=2, reclaimed=1, hits=0)
+    else:  # the callback's make was a hit
         assert interner.get(("node", 1)) is None
         assert interner.make(("node", 1)) is not handle
-        assert interner.stats() == intern.Stats(live=0, created=2, reclaimed=2)
+        assert interner.stats() == intern.Stats(live=0, created=2, reclaimed=2, hits=1)
 
 
 def test_cycles_are_reclaimed_round_after_round(interner: intern.Interner[Any]) -> None:
@@ -292,7 +292,7 @@ def test_make_while_the_collector_clears_garbage_never_gets_a_handle_it_clears(
     assert handle.value == Key("k")
     assert "cleared" not in repr(handle)
     assert interner.make(Key("k")) is handle
-    assert interner.stats() == intern.Stats(live=1, created=2, reclaimed=1)
+    assert interner.stats() == intern.Stats(live=1, created=2, reclaimed=1, hits=1)
 
 
 def test_a_handle_a_finalizer_brings_back_to_life_is_valid_but_no_longer_canonical(
@@ -318,7 +318,7 @@ def test_a_handle_a_finalizer_brings_back_to_life_is_valid_but_no_longer_canonic
     assert handle.value == Key("k")
     assert "cleared" not in repr(handle)
     assert interner.make(Reviving("k")) is not handle
-    assert interner.stats() == intern.Stats(live=0, created=2, reclaimed=2)
+    assert interner.stats() == intern.Stats(live=0, created=2, reclaimed=2, hits=0)
     revived.clear()
     del handle
     collect()

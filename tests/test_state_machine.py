@@ -93,11 +93,17 @@ class InternerMachine(RuleBasedStateMachine):
     def make(self, value: Any, keep: bool) -> None:
         value = copy_of(value)  # Hypothesis keeps what it drew, for its report
         expected = self.canonical().get(model_key(value))
+        before = self.interner.stats()
         handle = self.interner.make(value)
+        after = self.interner.stats()
         if isinstance(value, Node) and handle.value is value:
             value.handle = handle  # the value now refers to its handle: a cycle
+        # A hit or a new handle, never both; with no handle held for the value,
+        # make may still find one dropped but not yet collected (a cycle).
+        assert (after.hits - before.hits) + (after.created - before.created) == 1
         if expected is not None:
             assert handle is expected
+            assert after.hits == before.hits + 1
         assert type(handle.value) is type(value)
         assert handle.value == value
         if keep:
@@ -117,7 +123,9 @@ class InternerMachine(RuleBasedStateMachine):
     @rule(value=values)
     def get(self, value: Any) -> None:
         expected = self.canonical().get(model_key(value))
+        hits = self.interner.stats().hits
         found = self.interner.get(copy_of(value))
+        assert self.interner.stats().hits == hits  # get is never a hit
         if expected is not None:
             assert found is expected
         elif found is not None:  # a dropped handle not yet collected (a cycle)
@@ -129,9 +137,11 @@ class InternerMachine(RuleBasedStateMachine):
 
     @invariant()
     def held_handles_stay_canonical(self) -> None:
+        hits = self.interner.stats().hits
         for handle in self.held:
             assert self.interner.make(copy_of(handle.value)) is handle
             assert copy_of(handle.value) in self.interner
+        assert self.interner.stats().hits == hits + len(self.held)
 
     @invariant()
     def counters_agree(self) -> None:

@@ -159,6 +159,31 @@ def test_concurrent_churn_leaves_a_sound_table(interner: intern.Interner[Any]) -
     assert stats.created == stats.reclaimed > 0
 
 
+def test_hits_stay_exact_when_threads_make_the_same_few_values(
+    interner: intern.Interner[Any],
+) -> None:
+    # Each make is a hit or creates a handle, however threads interleave: made
+    # and dropped, the values keep being created again while others hit them.
+    rounds = 1500
+
+    def worker(index: int) -> None:
+        held: intern.Handle[Any] | None = None
+        for round_number in range(rounds):
+            kind, key = (0, 0, 1, 2)[round_number % 4], (round_number + index) % 4  # str most
+            handle = interner.make(fresh_value(kind, key))
+            if round_number % 7 == 0:
+                held = handle  # kept a while: others hit it
+        assert held is not None
+
+    with Collector():
+        run_threads(THREADS, worker)
+    collect()
+    stats = interner.stats()
+    assert stats.hits == THREADS * rounds - stats.created
+    assert stats.hits > 0
+    assert stats.created == stats.reclaimed > 12  # values were made again
+
+
 def test_threads_dropping_handles_while_others_make_never_see_a_dead_entry(
     interner: intern.Interner[Any],
 ) -> None:

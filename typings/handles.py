@@ -57,6 +57,7 @@ assert_type(intern.stats(), Stats)
 assert_type(intern.stats().live, int)
 assert_type(intern.stats().created, int)
 assert_type(intern.stats().reclaimed, int)
+assert_type(intern.stats().hits, int)
 
 found = methods.get("PUT")
 if found is not None:

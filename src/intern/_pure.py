@@ -41,7 +41,8 @@ under threads, garbage collection and hostile ``__eq__``, ``__hash__`` and
   replacing the bucket, in a window. It runs no user code and cannot fail.
 - Counting is exact: ``created`` counts references stored in a window,
   ``reclaimed`` the callbacks of stored references (a reference made for a value
-  that was found after all is never counted).
+  that was found after all is never counted), ``hits`` the calls of ``make`` that
+  return a handle found, on the hit path or the slow path.
 
 What a ``__del__`` or a callback can reach follows ``intern._shutdown``. The
 top of ``_speedups.c`` explains the words both implementations use: hit path,
@@ -57,6 +58,7 @@ this implementation, stated in the documentation.
 
 from __future__ import annotations
 
+import itertools
 import os
 import reprlib
 import sys
@@ -419,7 +421,7 @@ class _Table:
             if found is not None:
                 other = found()
                 if other is not None:
-                    return other
+                    return tables.hit(other)
                 tables.drop_dead(plain, value, found)
             with lock:  # the window: no calls or allocations until the final store
                 registered = cls in tables.tables and tables.tables[cls] is self
@@ -470,7 +472,7 @@ class _Table:
                 seen = buckets[value_hash] if value_hash in buckets else None  # noqa: SIM401 -- no call
             found = self.find(value, value_hash, key, compared, plain_checked < 0)
             if found is not None:
-                return found
+                return tables.hit(found)
             plain_checked = start
             fresh = self.grown(seen, ref) if not_plain else None  # may run a collection
             # The window: no calls or allocations; its check and its store, exact.
@@ -565,6 +567,7 @@ class _Tables:
         "awaiting",
         "count_lock",
         "created",
+        "hits",
         "lock",
         "lookups",
         "prune_at",
@@ -593,6 +596,13 @@ class _Tables:
         self.count_lock = threading.RLock()
         self.created = 0
         self.reclaimed = 0
+        # Hits are counted by advancing a count: one call into C, atomic under the
+        # GIL, and since 3.13 a compare-and-exchange on free-threaded builds. A
+        # plain `hits += 1` would lose hits between threads (it reads, adds and
+        # stores in separate bytecodes), and a lock would cost a hit far more.
+        # (An itertools.repeat counting down costs a hit less, as it makes no int,
+        # but loses counts on free-threaded builds.)
+        self.hits = itertools.count()
         # Dead references taken out of a table before their callbacks ran, kept
         # alive (by id) until they do, so that every handle is counted once.
         self.awaiting: dict[int, _Ref] = {}
@@ -601,7 +611,13 @@ class _Tables:
     def stats(self) -> Stats:
         reclaimed = self.reclaimed  # read first, so that live is never negative
         created = self.created
-        return Stats(live=created - reclaimed, created=created, reclaimed=reclaimed)
+        hits = int(repr(self.hits)[6:-1])  # "count(N)": a count is read only by its repr
+        return Stats(live=created - reclaimed, created=created, reclaimed=reclaimed, hits=hits)
+
+    def hit(self, handle: Handle[Any]) -> Handle[Any]:
+        """Count a ``make`` that found ``handle`` on the slow path, and return it."""
+        next(self.hits)
+        return handle
 
     def drop_dead(self, plain: dict[Any, _Ref], key: object, ref: _Ref) -> None:
         """Take a dead reference out of ``plain``, where it would hide a newer one.
@@ -643,7 +659,7 @@ class _Tables:
             # The hit path looked in plain only; a lookup takes no lock.
             handle = table.find(value, value_hash, key, set(), plain_too=False)
             if handle is not None:
-                return handle
+                return self.hit(handle)
         while True:  # again if the table was pruned meanwhile
             if table is None:
                 table = self.add_table(cls)
@@ -703,10 +719,11 @@ def _bind_lookups(
     path refuses them), and checking the type of the value found keeps them from
     borrowing one. A KeyError or TypeError that the value's ``__hash__`` or
     ``__eq__`` raised propagates unchanged (but an unhashable value gets an error
-    that says so): only a miss goes on to the slow path. ``make`` and ``get``
-    spell the hit path out each: a shared helper would cost a call on it.
+    that says so): only a miss goes on to the slow path, which counts its own
+    hits. ``make`` and ``get`` spell the hit path out each: a shared helper would
+    cost a call on it.
     """
-    lookups = tables.lookups
+    lookups, hits = tables.lookups, tables.hits
     make_slowly, get_slowly = tables.make_slowly, tables.get_slowly
     is_miss, explain_hash_error = _is_miss, _ExplainHashError()
 
@@ -722,6 +739,7 @@ def _bind_lookups(
         except TypeError as error:
             explain_hash_error(value, error)
         if handle is not None and type(handle._value) is cls:  # pyright: ignore[reportPrivateUsage]
+            next(hits)
             return handle
         return make_slowly(value, cls)
 
@@ -789,12 +807,12 @@ class Interner(Generic[T]):
         return self.get(cast("T", value)) is not None  # membership accepts any object
 
     def stats(self) -> Stats:
-        """Return a snapshot of the table's counters: ``live``, ``created``, ``reclaimed``."""
+        """Return a snapshot of the counters: ``live``, ``created``, ``reclaimed``, ``hits``."""
         return self._tables.stats()
 
     def __repr__(self) -> str:
-        live, created, reclaimed = self.stats()
-        return f"<Interner live={live} created={created} reclaimed={reclaimed}>"
+        live, created, reclaimed, hits = self.stats()
+        return f"<Interner live={live} created={created} reclaimed={reclaimed} hits={hits}>"
 
 
 _interners: weakref.WeakSet[Interner[Any]] = weakref.WeakSet()

@@ -44,6 +44,10 @@
  * - Table slots are written only under the interner's critical section (a
  *   no-op with the GIL). User code run inside one may suspend it, which is
  *   why the re-walk above is also what makes free-threading correct.
+ * - So are the counters (created, reclaimed, hits): a suspended critical
+ *   section is held again before the code that suspended it goes on, so they
+ *   are exact without the GIL too, and the hit path, which holds the critical
+ *   section anyway, counts with a plain increment rather than an atomic one.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -94,6 +98,7 @@ typedef struct {
     uint64_t inserts;      /* changes whenever a handle is stored */
     Py_ssize_t created;
     Py_ssize_t reclaimed;
+    Py_ssize_t hits;       /* calls of make answered by a handle already there */
     PyTypeObject *handle_type;
     PyObject *stats_type;
     PyObject *explain_unhashable;
@@ -611,7 +616,7 @@ find_slowly(InternerObject *self, PyObject *value, Py_hash_t hash, int insert)
     found = first_round(self, &key, &compared, &complete);
     if (found != NULL) {
         result = (PyObject *)found;
-        goto done;
+        goto hit;
     }
     if (PyErr_Occurred()) {
         goto done;
@@ -627,7 +632,7 @@ find_slowly(InternerObject *self, PyObject *value, Py_hash_t hash, int insert)
             found = scan(self, &key, &compared);
             if (found != NULL) {
                 result = (PyObject *)found;
-                goto done;
+                goto hit;
             }
             if (PyErr_Occurred()) {
                 goto done;
@@ -639,7 +644,7 @@ find_slowly(InternerObject *self, PyObject *value, Py_hash_t hash, int insert)
                 }
                 if (equal > 0) {
                     result = Py_NewRef(compared.items[i]);
-                    goto done;
+                    goto hit;
                 }
             }
             again = self->inserts != inserts;
@@ -675,6 +680,11 @@ find_slowly(InternerObject *self, PyObject *value, Py_hash_t hash, int insert)
                  "compared (by its __eq__, a __del__ it set off, or another thread), so it "
                  "could never tell whether an equal one was among them",
                  key.type->tp_name, MAX_ROUNDS, key.type->tp_name);
+    goto done;
+hit:
+    if (insert) {  /* make found a handle: a hit; get is not counted */
+        self->hits++;
+    }
 done:
     Py_XDECREF(handle);  /* made but not stored: its dealloc touches no table */
     candidates_clear(&compared);
@@ -836,8 +846,11 @@ interner_make_impl(InternerObject *self, PyObject *value)
     PyObject *result;
     Py_BEGIN_CRITICAL_SECTION(self);
     result = (PyObject *)find_without_user_code(self, value, hash);
-    if (result == NULL && check_metaclass(self, value) == 0) {
-        result = find_slowly(self, value, hash, 1);
+    if (result != NULL) {
+        self->hits++;
+    }
+    else if (check_metaclass(self, value) == 0) {
+        result = find_slowly(self, value, hash, 1);  /* counts its own hits */
     }
     Py_END_CRITICAL_SECTION();
     return result;
@@ -1108,6 +1121,7 @@ interner_new_from_state(PyTypeObject *type, module_state *state)
     self->inserts = 0;
     self->created = 0;
     self->reclaimed = 0;
+    self->hits = 0;
     self->handle_type = (PyTypeObject *)Py_NewRef(state->handle_type);
     self->stats_type = Py_NewRef(state->stats_type);
     self->explain_unhashable = Py_NewRef(state->explain_unhashable);
@@ -1202,37 +1216,40 @@ interner_contains(InternerObject *self, PyObject *value)
 }
 
 static void
-interner_counts(InternerObject *self, Py_ssize_t *created, Py_ssize_t *reclaimed)
+interner_counts(InternerObject *self, Py_ssize_t *created, Py_ssize_t *reclaimed,
+                Py_ssize_t *hits)
 {
     Py_BEGIN_CRITICAL_SECTION(self);
     *created = self->created;
     *reclaimed = self->reclaimed;
+    *hits = self->hits;
     Py_END_CRITICAL_SECTION();
 }
 
 static Py_ssize_t
 interner_length(InternerObject *self)
 {
-    Py_ssize_t created, reclaimed;
-    interner_counts(self, &created, &reclaimed);
+    Py_ssize_t created, reclaimed, hits;
+    interner_counts(self, &created, &reclaimed, &hits);
     return created - reclaimed;
 }
 
 static PyObject *
 interner_stats(InternerObject *self, PyObject *unused)
 {
-    Py_ssize_t created, reclaimed;
-    interner_counts(self, &created, &reclaimed);
-    return PyObject_CallFunction(self->stats_type, "nnn", created - reclaimed, created, reclaimed);
+    Py_ssize_t created, reclaimed, hits;
+    interner_counts(self, &created, &reclaimed, &hits);
+    return PyObject_CallFunction(self->stats_type, "nnnn", created - reclaimed, created,
+                                 reclaimed, hits);
 }
 
 static PyObject *
 interner_repr(InternerObject *self)
 {
-    Py_ssize_t created, reclaimed;
-    interner_counts(self, &created, &reclaimed);
-    return PyUnicode_FromFormat("<Interner live=%zd created=%zd reclaimed=%zd>",
-                                created - reclaimed, created, reclaimed);
+    Py_ssize_t created, reclaimed, hits;
+    interner_counts(self, &created, &reclaimed, &hits);
+    return PyUnicode_FromFormat("<Interner live=%zd created=%zd reclaimed=%zd hits=%zd>",
+                                created - reclaimed, created, reclaimed, hits);
 }
 
 static PyObject *
@@ -1258,7 +1275,8 @@ static PyMethodDef interner_methods[] = {
     {"get", (PyCFunction)interner_get, METH_O,
      PyDoc_STR("get($self, value, /)\n--\n\nReturn the live handle of value, or None; never inserts.")},
     {"stats", (PyCFunction)interner_stats, METH_NOARGS,
-     PyDoc_STR("stats($self, /)\n--\n\nReturn a snapshot of the counters: live, created, reclaimed.")},
+     PyDoc_STR("stats($self, /)\n--\n\n"
+               "Return a snapshot of the counters: live, created, reclaimed, hits.")},
     {"__sizeof__", (PyCFunction)interner_sizeof, METH_NOARGS, NULL},
     {"__init_subclass__", (PyCFunction)(void (*)(void))interner_init_subclass,
      METH_VARARGS | METH_KEYWORDS | METH_CLASS, NULL},
