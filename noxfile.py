@@ -25,6 +25,7 @@ VALGRIND_TESTS = (
     "tests/test_interner.py",
     "tests/test_reclaim.py",
     "tests/test_hostile.py",
+    "tests/test_pool.py",
 )
 
 # The C accelerator must build, and its tests must run, wherever CI runs them.

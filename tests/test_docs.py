@@ -18,6 +18,7 @@ MODULES = [
     "intern._cache",
     "intern._cleanup",
     "intern._deep",
+    "intern._pool",
     "intern._stats",
     "intern._checks",
 ]

@@ -302,13 +302,19 @@ def test_a_make_that_raises_is_not_a_hit(interner: intern.Interner[Any], where: 
     assert keep.value.key == "a"
 
 
-def test_a_pools_makes_count_as_the_interners_hits(interner: intern.Interner[Any]) -> None:
-    with intern.Pool(interner) as pool:
+def test_a_pool_answers_what_it_holds_itself_and_counts_it_in_its_own_stats(
+    impl: Implementation, interner: intern.Interner[Any]
+) -> None:
+    with impl.Pool(interner) as pool:
         first = pool.make("GET")
         assert pool.make("".join(["G", "E", "T"])) is first
         assert pool.value("".join(["G", "E", "T"])) is first.value
-        assert interner.stats().hits == 2
-        deep = pool.value_deep(("GET", ("/", 200)))
+        assert interner.stats().hits == 0  # not asked: the pool held the handle
+        assert pool.stats().deduplicated == 2
+        kept = interner.make(("a", "tuple"))
+        assert pool.value(("a", "tuple")) is kept.value  # not a kind the pool memoizes
+        assert interner.stats().hits == 1
+        deep = pool.value_deep(("GET", ("/", 200)))  # make_deep asks the interner
         before = interner.stats()
         assert pool.value_deep(("".join(["G", "E", "T"]), ("/", 200))) is deep
         after = interner.stats()

@@ -24,7 +24,6 @@ from typing import Any, TextIO, cast
 
 import intern
 from intern._chart import render_svg
-from intern._pool import Pool
 from intern._measure import (
     Case,
     Contender,
@@ -38,6 +37,7 @@ from intern._measure import (
     time_identity,
     time_parse,
 )
+from intern._pool import Pool
 from intern._report import BenchReport
 from intern._text import Progress
 

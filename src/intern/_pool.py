@@ -4,11 +4,11 @@ The pure-Python twin of the C ``Pool`` in ``_speedups.c``: the same behaviour,
 under the same tests.
 
 A pool holds the handles of the values it has canonicalized. It answers the
-common values, exact ``str``, ``int``, ``float`` and ``bytes``, from a dict per
-type of its own, value to handle: a dict's equality is ``make``'s rule within
-one such type, and a handle the pool holds stays the canonical one, so the memo
-is only a shortcut to the interner's answer. Every other value goes to the
-interner's ``make`` and its handle into a set.
+common values, exact ``str``, ``int``, ``float`` and ``bytes``, ``None`` and
+the booleans, from a dict per kind of its own, value to handle: a dict's
+equality is ``make``'s rule within one kind, and a handle the pool holds stays
+the canonical one, so the memo is only a shortcut to the interner's answer.
+Every other value goes to the interner's ``make`` and its handle into a set.
 
 ``dedup`` walks what parsers produce, with a stack rather than recursion: the
 keys and values of dicts and the items of lists are replaced in place by their
@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Hashable, Iterable
-from typing import TYPE_CHECKING, Any, Self, TypeVar, final
+from collections.abc import Callable, Hashable, Iterable
+from typing import TYPE_CHECKING, Any, Self, TypeGuard, TypeVar, final
 
 from intern._deep import make_deep_with
 from intern._stats import PoolStats
@@ -34,9 +34,11 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound=Hashable)
 D = TypeVar("D")
 
-MEMO_TYPES = (str, int, float, bytes)
-"""Types whose values a pool answers from a dict of its own: for these, a dict's
-equality (``==`` between two objects of the type) is ``make``'s rule."""
+MEMO_KINDS: dict[type, int] = {str: 0, int: 1, float: 2, bytes: 3, bool: 4, type(None): 4}
+"""Types whose values a pool answers from a dict of its own, one per kind: within
+one kind, a dict's equality is ``make``'s rule (no two of None, False and True are
+equal)."""
+_MEMOS = len(set(MEMO_KINDS.values()))
 
 LEAF_TYPES = frozenset({str, bytes, int, float, complex, bool, type(None)})
 """The parts of a tuple that ``dedup`` interns one by one; a tuple holding any
@@ -74,7 +76,7 @@ class Pool:
             interner = default
         self._interner = interner
         self._make = interner.make
-        self._memo: dict[type, dict[Any, Handle[Any]]] = {kind: {} for kind in MEMO_TYPES}
+        self._memo: list[dict[Any, Handle[Any]]] = [{} for _ in range(_MEMOS)]
         self._handles: set[Handle[Any]] = set()
         self._lock = threading.Lock()  # for clear(), which swaps the holders, and the totals
         self._totals = [0, 0, 0]  # values, deduplicated, bytes_saved
@@ -84,17 +86,18 @@ class Pool:
         """The interner whose handles the pool holds."""
         return self._interner
 
-    def _handle(self, value: Any) -> Handle[Any]:
-        memo = self._memo.get(type(value))
-        if memo is None:
+    def _handle(self, value: object) -> Handle[Any]:
+        kind = MEMO_KINDS.get(type(value))
+        if kind is None:
             handle = self._make(value)
             self._handles.add(handle)
             return handle
-        handle = memo.get(value)
-        if handle is None:
-            handle = self._make(value)
-            memo[handle.value] = handle
-        return handle
+        memo = self._memo[kind]
+        found = memo.get(value)
+        if found is None:
+            found = self._make(value)
+            memo[found.value] = found
+        return found
 
     def _count(self, counts: list[int]) -> None:
         with self._lock:
@@ -144,6 +147,7 @@ class Pool:
         ``rows = [pool.row(r) for r in csv.reader(file)]`` reads a CSV file with
         each distinct field value stored once.
         """
+        fields = tuple(fields)  # all read before any is interned, as in C
         counts = [0, 0, 0]
         canonical = self._canonical
         try:
@@ -173,7 +177,7 @@ class Pool:
         """
         counts = [0, 0, 0]
         try:
-            return _Dedup(self, counts).run(obj)
+            return _Dedup(self._canonical, self._canonical_deep, self._handle, counts).run(obj)
         finally:
             self._count(counts)
 
@@ -184,11 +188,11 @@ class Pool:
         return PoolStats(values, len(self), deduplicated, saved)
 
     def __len__(self) -> int:
-        return sum(map(len, self._memo.values())) + len(self._handles)
+        return sum(map(len, self._memo)) + len(self._handles)
 
     def clear(self) -> None:
         """Let go of every handle the pool holds."""
-        fresh = {kind: {} for kind in MEMO_TYPES}
+        fresh: list[dict[Any, Handle[Any]]] = [{} for _ in range(_MEMOS)]
         with self._lock:
             memo, self._memo = self._memo, fresh
             handles, self._handles = self._handles, set()
@@ -208,18 +212,27 @@ class Pool:
 class _Dedup:
     """One walk of :meth:`Pool.dedup`: its stack, what it visited, and its counts."""
 
-    __slots__ = ("counts", "paths", "pool", "todo", "visited")
+    __slots__ = ("canonical", "canonical_deep", "counts", "handle", "paths", "todo", "visited")
 
-    def __init__(self, pool: Pool, counts: list[int]) -> None:
-        self.pool = pool
+    def __init__(
+        self,
+        canonical: Callable[[Any, list[int]], Any],
+        canonical_deep: Callable[[Any, list[int]], Any],
+        handle: Callable[[Any], Handle[Any]],
+        counts: list[int],
+    ) -> None:
+        self.canonical = canonical
+        self.canonical_deep = canonical_deep
+        self.handle = handle
         self.counts = counts
         self.todo: list[dict[Any, Any] | list[Any]] = []
         self.visited: dict[int, object] = {}  # by identity; holding each keeps ids unique
         self.paths: dict[int, tuple[int, object]] = {}  # a container's parent and key in it
 
     def run(self, obj: D) -> D:
-        if isinstance(obj, dict | list):
-            self.schedule(obj, None, None)
+        top: object = obj
+        if _is_container(top):
+            self.schedule(top, None, None)
             while self.todo:
                 container = self.todo.pop()
                 if isinstance(container, dict):
@@ -249,29 +262,30 @@ class _Dedup:
     def part(self, value: Any, container: object, key: object) -> Any:
         """Return the canonical form of a key, value or item; schedule containers."""
         try:
-            if isinstance(value, tuple):
-                return self.tuple(value, container, key)
+            if _is_tuple(value):
+                return self.tuple(value)
             if type(value).__hash__ is None:
                 return value  # left as it is
-            return self.pool._canonical(value, self.counts)
+            return self.canonical(value, self.counts)
         except Exception as error:
             if container is not None:
                 error.add_note(f"(in Pool.dedup, at {self.where(container, key)})")
             raise
 
-    def tuple(self, value: tuple[Any, ...], container: object, key: object) -> tuple[Any, ...]:
-        pool, counts = self.pool, self.counts
+    def tuple(self, value: tuple[Any, ...]) -> tuple[Any, ...]:
+        counts = self.counts
         if type(value) is not tuple or not all(type(item) in LEAF_TYPES for item in value):
-            return pool._canonical_deep(value, counts)
-        items = [pool._canonical(item, counts) for item in value]
+            deep: tuple[Any, ...] = self.canonical_deep(value, counts)
+            return deep
+        items = [self.canonical(item, counts) for item in value]
         rebuilt = value if all(map(_same, items, value)) else tuple(items)
-        result: tuple[Any, ...] = pool._handle(rebuilt).value
+        result: tuple[Any, ...] = self.handle(rebuilt).value
         # A tuple rebuilt only to hold canonical items saves nothing by itself.
         _tally(counts, value, value if result is rebuilt else result)
         return result
 
     def child(self, value: Any, container: object, key: object) -> Any:
-        if isinstance(value, dict | list):
+        if _is_container(value):
             self.schedule(value, container, key)
             return value
         return self.part(value, container, key)
@@ -325,3 +339,12 @@ def _tally(counts: list[int], given: object, result: object) -> None:
     if result is not given:
         counts[1] += 1
         counts[2] += sys.getsizeof(given)
+
+
+def _is_container(value: object) -> TypeGuard[dict[Any, Any] | list[Any]]:
+    """Whether ``dedup`` walks ``value`` (and replaces its parts in place)."""
+    return isinstance(value, dict | list)
+
+
+def _is_tuple(value: object) -> TypeGuard[tuple[Any, ...]]:
+    return isinstance(value, tuple)

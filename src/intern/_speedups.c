@@ -86,6 +86,13 @@ typedef struct {
     PyObject *explain_unhashable;  /* intern._checks.explain_unhashable */
     PyObject *check_metaclass;     /* intern._checks.check_metaclass */
     PyObject *check_picklable;     /* intern._checks.check_picklable */
+    PyTypeObject *pool_type;
+    PyObject *pool_stats_type;     /* intern._stats.PoolStats */
+    PyObject *make_deep_with;      /* intern._deep.make_deep_with */
+    PyObject *getsizeof;           /* sys.getsizeof */
+    PyCFunction str_sizeof;        /* str.__sizeof__, if found */
+    PyCFunction int_sizeof;        /* int.__sizeof__, if found */
+    PyCFunction bytes_sizeof;      /* bytes.__sizeof__, if found */
 } module_state;
 
 typedef struct {
@@ -1316,6 +1323,1170 @@ static PyType_Spec interner_spec = {
     .slots = interner_slots,
 };
 
+/* ---------------------------------------------------------------- Pool
+ *
+ * The twin of _pool.py's Pool (its docstring says what a pool is). Exact str,
+ * int, float and bytes, and None and the booleans, are answered from a dict per
+ * kind, value to handle: a dict's equality is make's rule within one kind, and
+ * a handle the pool holds stays canonical, so a hit is one dict lookup. Other
+ * values go to the interner's make, their handles into a set.
+ *
+ * Free-threading: the holders are swapped by clear() and the counters added to
+ * under the pool's critical section, held only for those few lines (no user
+ * code runs inside); the dicts and the set are thread-safe themselves. */
+
+enum { MEMO_STR, MEMO_INT, MEMO_FLOAT, MEMO_BYTES, MEMO_CONSTANTS, MEMO_KINDS };
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *interner;
+    InternerObject *fast;   /* interner, when it is one of this module's; else NULL */
+    PyObject *make;         /* interner.make */
+    PyObject *memo[MEMO_KINDS];
+    PyObject *handles;      /* set of the other handles */
+    Py_ssize_t values;
+    Py_ssize_t deduplicated;
+    Py_ssize_t bytes_saved;
+} PoolObject;
+
+/* What one call counted, added to the pool's totals once at its end; and
+ * whether it may have run user code (see walk_dict). */
+typedef struct {
+    Py_ssize_t values;
+    Py_ssize_t deduplicated;
+    Py_ssize_t bytes_saved;
+    int ran_code;
+} tally_t;
+
+static inline int
+memo_kind(PyObject *value)
+{
+    PyTypeObject *type = Py_TYPE(value);
+    if (type == &PyUnicode_Type) {
+        return MEMO_STR;
+    }
+    if (type == &PyLong_Type) {
+        return MEMO_INT;
+    }
+    if (type == &PyFloat_Type) {
+        return MEMO_FLOAT;
+    }
+    if (type == &PyBytes_Type) {
+        return MEMO_BYTES;
+    }
+    if (type == &PyBool_Type || value == Py_None) {
+        return MEMO_CONSTANTS;  /* None, False and True: no two of them are equal */
+    }
+    return -1;
+}
+
+static module_state *
+pool_state(PoolObject *self)
+{
+    return (module_state *)PyType_GetModuleState(Py_TYPE(self));
+}
+
+/* The C function behind type.__sizeof__, if it takes no argument: for a type
+ * the collector does not track, sys.getsizeof returns what it returns. */
+static PyCFunction
+find_sizeof(PyTypeObject *type)
+{
+    for (PyMethodDef *method = type->tp_methods; method && method->ml_name; method++) {
+        if (strcmp(method->ml_name, "__sizeof__") == 0) {
+            return (method->ml_flags & METH_NOARGS) ? method->ml_meth : NULL;
+        }
+    }
+    return NULL;
+}
+
+/* sys.getsizeof(value): worked out for the common cases, asked for otherwise. */
+static Py_ssize_t
+size_of(PoolObject *self, PyObject *value, tally_t *counts)
+{
+    if (PyUnicode_CheckExact(value) && PyUnicode_IS_COMPACT_ASCII(value)) {
+        return (Py_ssize_t)sizeof(PyASCIIObject) + PyUnicode_GET_LENGTH(value) + 1;
+    }
+    if (PyFloat_CheckExact(value)) {
+        return (Py_ssize_t)sizeof(PyFloatObject);
+    }
+    module_state *state = pool_state(self);
+    PyCFunction direct = PyUnicode_CheckExact(value) ? state->str_sizeof
+                         : PyLong_CheckExact(value) ? state->int_sizeof
+                         : PyBytes_CheckExact(value) ? state->bytes_sizeof : NULL;
+    counts->ran_code |= direct == NULL;
+    PyObject *size = direct != NULL ? direct(value, NULL)
+                                    : PyObject_CallOneArg(state->getsizeof, value);
+    if (size == NULL) {
+        return -1;
+    }
+    Py_ssize_t result = PyLong_AsSsize_t(size);
+    Py_DECREF(size);
+    return result;
+}
+
+static int
+tally(PoolObject *self, tally_t *counts, PyObject *given, PyObject *result)
+{
+    counts->values++;
+    if (result != given) {
+        Py_ssize_t size = size_of(self, given, counts);
+        if (size < 0) {
+            return -1;
+        }
+        counts->deduplicated++;
+        counts->bytes_saved += size;
+    }
+    return 0;
+}
+
+static void
+pool_add_tally(PoolObject *self, const tally_t *counts)
+{
+    Py_BEGIN_CRITICAL_SECTION(self);
+    self->values += counts->values;
+    self->deduplicated += counts->deduplicated;
+    self->bytes_saved += counts->bytes_saved;
+    Py_END_CRITICAL_SECTION();
+}
+
+/* The value of a handle the pool got from its interner: a new reference. */
+static PyObject *
+pool_value_of(PoolObject *self, PyObject *handle)
+{
+    if (self->fast == NULL) {
+        return PyObject_GetAttrString(handle, "value");
+    }
+    return handle_get_value((HandleObject *)handle, NULL);
+}
+
+/* A new reference to the holder of kind (a memo dict), or to the set. */
+static PyObject *
+pool_holder(PoolObject *self, int kind)
+{
+    PyObject *holder;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    holder = Py_NewRef(kind >= 0 ? self->memo[kind] : self->handles);
+    Py_END_CRITICAL_SECTION();
+    return holder;
+}
+
+/* The handle of value, held by the pool: a new reference. Sets *ran_code
+ * unless it was answered from a memo dict, which runs no user code (the dict
+ * compares values of one built-in type, and nothing is allocated or freed). */
+static PyObject *
+pool_handle(PoolObject *self, PyObject *value, int *ran_code)
+{
+    int kind = memo_kind(value);
+    PyObject *holder = pool_holder(self, kind);
+    PyObject *handle = NULL;
+    if (kind >= 0) {
+#if PY_VERSION_HEX >= 0x030D0000
+        if (PyDict_GetItemRef(holder, value, &handle) < 0) {
+            goto done;
+        }
+#else
+        handle = Py_XNewRef(PyDict_GetItemWithError(holder, value));
+        if (handle == NULL && PyErr_Occurred()) {
+            goto done;
+        }
+#endif
+        if (handle != NULL) {
+            goto done;
+        }
+    }
+    *ran_code = 1;
+    handle = self->fast != NULL ? interner_make_impl(self->fast, value)
+                                : PyObject_CallOneArg(self->make, value);
+    if (handle == NULL) {
+        goto done;
+    }
+    int status;
+    if (kind >= 0) {
+        PyObject *canonical = pool_value_of(self, handle);
+        status = canonical == NULL ? -1 : PyDict_SetItem(holder, canonical, handle);
+        Py_XDECREF(canonical);
+    }
+    else {
+        status = PySet_Add(holder, handle);
+    }
+    if (status < 0) {
+        Py_CLEAR(handle);
+    }
+done:
+    Py_DECREF(holder);
+    return handle;
+}
+
+/* The canonical object equal to value, counted: a new reference. */
+static PyObject *
+pool_canonical(PoolObject *self, PyObject *value, tally_t *counts)
+{
+    PyObject *handle = pool_handle(self, value, &counts->ran_code);
+    if (handle == NULL) {
+        return NULL;
+    }
+    PyObject *result = pool_value_of(self, handle);
+    Py_DECREF(handle);
+    if (result != NULL && tally(self, counts, value, result) < 0) {
+        Py_CLEAR(result);
+    }
+    return result;
+}
+
+/* value through make_deep, its handle held in the set, counted: a new reference. */
+static PyObject *
+pool_canonical_deep(PoolObject *self, PyObject *value, tally_t *counts)
+{
+    counts->ran_code = 1;
+    PyObject *handle = PyObject_CallFunctionObjArgs(pool_state(self)->make_deep_with,
+                                                    self->make, value, NULL);
+    if (handle == NULL) {
+        return NULL;
+    }
+    PyObject *holder = pool_holder(self, -1);
+    int status = PySet_Add(holder, handle);
+    Py_DECREF(holder);
+    PyObject *result = status < 0 ? NULL : pool_value_of(self, handle);
+    Py_DECREF(handle);
+    if (result != NULL && tally(self, counts, value, result) < 0) {
+        Py_CLEAR(result);
+    }
+    return result;
+}
+
+static PyObject *
+pool_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"interner", NULL};
+    PyObject *interner = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:Pool", keywords, &interner)) {
+        return NULL;
+    }
+    PyObject *module = PyType_GetModuleByDef(type, &intern_module);
+    if (module == NULL) {
+        return NULL;
+    }
+    module_state *state = state_of_module(module);
+    if (interner == Py_None) {
+        interner = state->default_interner;
+        if (interner == NULL) {
+            PyErr_SetString(PyExc_RuntimeError, "intern._speedups was cleared");
+            return NULL;
+        }
+    }
+    PyObject *make = PyObject_GetAttrString(interner, "make");
+    if (make == NULL) {
+        return NULL;
+    }
+    PoolObject *self = (PoolObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        Py_DECREF(make);
+        return NULL;
+    }
+    self->interner = Py_NewRef(interner);
+    self->fast = Py_IS_TYPE(interner, state->interner_type) ? (InternerObject *)interner : NULL;
+    self->make = make;
+    for (int kind = 0; kind < MEMO_KINDS; kind++) {
+        if ((self->memo[kind] = PyDict_New()) == NULL) {
+            Py_DECREF(self);
+            return NULL;
+        }
+    }
+    if ((self->handles = PySet_New(NULL)) == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static int
+pool_traverse(PoolObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->interner);
+    Py_VISIT(self->make);
+    for (int kind = 0; kind < MEMO_KINDS; kind++) {
+        Py_VISIT(self->memo[kind]);
+    }
+    Py_VISIT(self->handles);
+    return 0;
+}
+
+static int
+pool_clear_references(PoolObject *self)
+{
+    self->fast = NULL;
+    Py_CLEAR(self->interner);
+    Py_CLEAR(self->make);
+    for (int kind = 0; kind < MEMO_KINDS; kind++) {
+        Py_CLEAR(self->memo[kind]);
+    }
+    Py_CLEAR(self->handles);
+    return 0;
+}
+
+static void
+pool_dealloc(PoolObject *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    pool_clear_references(self);
+    type->tp_free(self);
+    Py_DECREF(type);
+}
+
+/* A pool cleared by the collector (a cycle through a held value) refuses work. */
+static int
+pool_usable(PoolObject *self)
+{
+    if (self->handles == NULL) {
+        PyErr_SetString(PyExc_ReferenceError, "the pool was cleared by the garbage collector");
+        return 0;
+    }
+    return 1;
+}
+
+static PyObject *
+pool_make(PoolObject *self, PyObject *value)
+{
+    if (!pool_usable(self)) {
+        return NULL;
+    }
+    tally_t counts = {0, 0, 0, 0};
+    PyObject *handle = pool_handle(self, value, &counts.ran_code);
+    if (handle == NULL) {
+        return NULL;
+    }
+    PyObject *canonical = pool_value_of(self, handle);
+    if (canonical == NULL || tally(self, &counts, value, canonical) < 0) {
+        Py_XDECREF(canonical);
+        Py_DECREF(handle);
+        return NULL;
+    }
+    Py_DECREF(canonical);
+    pool_add_tally(self, &counts);
+    return handle;
+}
+
+static PyObject *
+pool_value(PoolObject *self, PyObject *value)
+{
+    if (!pool_usable(self)) {
+        return NULL;
+    }
+    tally_t counts = {0, 0, 0, 0};
+    PyObject *result = pool_canonical(self, value, &counts);
+    pool_add_tally(self, &counts);
+    return result;
+}
+
+static PyObject *
+pool_value_deep(PoolObject *self, PyObject *value)
+{
+    if (!pool_usable(self)) {
+        return NULL;
+    }
+    tally_t counts = {0, 0, 0, 0};
+    PyObject *result = pool_canonical_deep(self, value, &counts);
+    pool_add_tally(self, &counts);
+    return result;
+}
+
+/* row over a tuple only this call holds: its items are replaced in place. */
+static PyObject *
+pool_row_owned(PoolObject *self, PyObject *row, tally_t *counts)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(row);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *field = PyTuple_GET_ITEM(row, i);
+        PyObject *canonical = pool_canonical(self, field, counts);
+        if (canonical == NULL) {
+            Py_DECREF(row);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(row, i, canonical);
+        Py_DECREF(field);
+    }
+    return row;
+}
+
+static PyObject *
+pool_row_impl(PoolObject *self, PyObject *fields, tally_t *counts)
+{
+    if (!PyTuple_CheckExact(fields)) {
+        /* A list or any iterable: a tuple of its fields, ours alone to fill in. */
+        PyObject *row = PyList_CheckExact(fields) ? PyList_AsTuple(fields)
+                                                  : PySequence_Tuple(fields);
+        return row == NULL ? NULL : pool_row_owned(self, row, counts);
+    }
+    /* The caller's tuple: returned as it is if every field is canonical already. */
+    Py_ssize_t n = PyTuple_GET_SIZE(fields);
+    PyObject *row = NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *field = PyTuple_GET_ITEM(fields, i);
+        PyObject *canonical = pool_canonical(self, field, counts);
+        if (canonical == NULL) {
+            Py_XDECREF(row);
+            return NULL;
+        }
+        if (row == NULL && canonical != field) {
+            if ((row = PyTuple_New(n)) == NULL) {
+                Py_DECREF(canonical);
+                return NULL;
+            }
+            for (Py_ssize_t j = 0; j < i; j++) {
+                PyTuple_SET_ITEM(row, j, Py_NewRef(PyTuple_GET_ITEM(fields, j)));
+            }
+        }
+        if (row != NULL) {
+            PyTuple_SET_ITEM(row, i, canonical);
+        }
+        else {
+            Py_DECREF(canonical);
+        }
+    }
+    return row != NULL ? row : Py_NewRef(fields);
+}
+
+static PyObject *
+pool_row(PoolObject *self, PyObject *fields)
+{
+    if (!pool_usable(self)) {
+        return NULL;
+    }
+    tally_t counts = {0, 0, 0, 0};
+    PyObject *row = pool_row_impl(self, fields, &counts);
+    pool_add_tally(self, &counts);
+    return row;
+}
+
+/* ---------------------------------------------------------------- Pool.dedup
+ *
+ * A walk keeps every container it has met in `entries`, each with where it was
+ * found (the entry of its parent and its key or index there), so that an error
+ * can say where it happened; `todo` lists the entries not yet walked, and
+ * `seen` the containers' addresses (the entries keep them alive, so an address
+ * is not reused during the walk). */
+
+#define WALK_INLINE 8
+
+typedef struct {
+    PyObject *container;
+    Py_ssize_t parent;      /* -1 for the object dedup was given */
+    PyObject *key;          /* the key or index in the parent; NULL for the root */
+} entry_t;
+
+typedef struct {
+    PoolObject *pool;
+    tally_t counts;
+    entry_t *entries;
+    Py_ssize_t n_entries, entries_size;
+    Py_ssize_t *todo;
+    Py_ssize_t n_todo, todo_size;
+    uintptr_t *seen;        /* open addressing, linear probing; 0 is empty */
+    size_t seen_size, n_seen;
+    /* Most walks (a record and a few containers in it) allocate nothing: their
+     * entries fit here, and are searched one by one instead of through seen. */
+    entry_t entries_inline[WALK_INLINE];
+    Py_ssize_t todo_inline[WALK_INLINE];
+} walk_t;
+
+static void
+walk_init(walk_t *walk, PoolObject *pool)
+{
+    memset(walk, 0, sizeof(*walk));
+    walk->pool = pool;
+    walk->entries = walk->entries_inline;
+    walk->entries_size = WALK_INLINE;
+    walk->todo = walk->todo_inline;
+    walk->todo_size = WALK_INLINE;
+}
+
+/* Double an array that starts out as inline (then copied, not reallocated). */
+static int
+grow(void **array, Py_ssize_t *size, size_t item_size, const void *inline_array)
+{
+    Py_ssize_t new_size = *size * 2;
+    void *grown;
+    if (*array == inline_array) {
+        grown = PyMem_Malloc((size_t)new_size * item_size);
+        if (grown != NULL) {
+            memcpy(grown, *array, (size_t)*size * item_size);
+        }
+    }
+    else {
+        grown = PyMem_Realloc(*array, (size_t)new_size * item_size);
+    }
+    if (grown == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *array = grown;
+    *size = new_size;
+    return 0;
+}
+
+static inline size_t
+seen_index(uintptr_t address, size_t size)
+{
+    return (size_t)((address >> 4) * MIX) & (size - 1);
+}
+
+/* Add address to the set: 1 if it was new, 0 if seen already, -1 on error. */
+static int
+seen_add(walk_t *walk, uintptr_t address)
+{
+    if (2 * (walk->n_seen + 1) > walk->seen_size) {
+        size_t new_size = walk->seen_size ? walk->seen_size * 2 : 64;
+        uintptr_t *table = PyMem_Calloc(new_size, sizeof(uintptr_t));
+        if (table == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (size_t i = 0; i < walk->seen_size; i++) {
+            uintptr_t old = walk->seen[i];
+            if (old != 0) {
+                size_t j = seen_index(old, new_size);
+                while (table[j] != 0) {
+                    j = (j + 1) & (new_size - 1);
+                }
+                table[j] = old;
+            }
+        }
+        PyMem_Free(walk->seen);
+        walk->seen = table;
+        walk->seen_size = new_size;
+    }
+    size_t i = seen_index(address, walk->seen_size);
+    while (walk->seen[i] != 0) {
+        if (walk->seen[i] == address) {
+            return 0;
+        }
+        i = (i + 1) & (walk->seen_size - 1);
+    }
+    walk->seen[i] = address;
+    walk->n_seen++;
+    return 1;
+}
+
+/* Schedule container (found at parent's key) unless it was met before. */
+static int
+walk_schedule(walk_t *walk, PyObject *container, Py_ssize_t parent, PyObject *key)
+{
+    if (walk->seen == NULL && walk->n_entries < WALK_INLINE) {
+        for (Py_ssize_t i = 0; i < walk->n_entries; i++) {
+            if (walk->entries[i].container == container) {
+                return 0;
+            }
+        }
+    }
+    else {
+        for (Py_ssize_t i = 0; walk->seen == NULL && i < walk->n_entries; i++) {
+            if (seen_add(walk, (uintptr_t)walk->entries[i].container) < 0) {
+                return -1;
+            }
+        }
+        int added = seen_add(walk, (uintptr_t)container);
+        if (added <= 0) {
+            return added;
+        }
+    }
+    if (walk->n_entries == walk->entries_size
+        && grow((void **)&walk->entries, &walk->entries_size, sizeof(entry_t),
+                walk->entries_inline) < 0) {
+        return -1;
+    }
+    if (walk->n_todo == walk->todo_size
+        && grow((void **)&walk->todo, &walk->todo_size, sizeof(Py_ssize_t), walk->todo_inline)
+               < 0) {
+        return -1;
+    }
+    entry_t *entry = &walk->entries[walk->n_entries];
+    entry->container = Py_NewRef(container);
+    entry->parent = parent;
+    entry->key = Py_XNewRef(key);
+    walk->todo[walk->n_todo++] = walk->n_entries++;
+    return 0;
+}
+
+static void
+walk_free(walk_t *walk)
+{
+    for (Py_ssize_t i = 0; i < walk->n_entries; i++) {
+        Py_DECREF(walk->entries[i].container);
+        Py_XDECREF(walk->entries[i].key);
+    }
+    if (walk->entries != walk->entries_inline) {
+        PyMem_Free(walk->entries);
+    }
+    if (walk->todo != walk->todo_inline) {
+        PyMem_Free(walk->todo);
+    }
+    PyMem_Free(walk->seen);
+}
+
+/* "obj['rows'][3]": where entry's container is, followed by [key] if key is given. */
+static PyObject *
+walk_where(walk_t *walk, Py_ssize_t at, PyObject *key)
+{
+    PyObject *steps = PyList_New(0);
+    if (steps == NULL || (key != NULL && PyList_Append(steps, key) < 0)) {
+        Py_XDECREF(steps);
+        return NULL;
+    }
+    for (; at >= 0 && walk->entries[at].key != NULL; at = walk->entries[at].parent) {
+        if (PyList_Append(steps, walk->entries[at].key) < 0) {
+            Py_DECREF(steps);
+            return NULL;
+        }
+    }
+    PyObject *where = PyUnicode_FromString("obj");
+    for (Py_ssize_t i = PyList_GET_SIZE(steps) - 1; where != NULL && i >= 0; i--) {
+        PyObject *longer = PyUnicode_FromFormat("%U[%R]", where, PyList_GET_ITEM(steps, i));
+        Py_SETREF(where, longer);
+    }
+    Py_DECREF(steps);
+    return where;
+}
+
+/* Add "(in Pool.dedup, at obj[...])" to the exception being raised. */
+static void
+walk_note_error(walk_t *walk, Py_ssize_t at, PyObject *key)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *error = PyErr_GetRaisedException();
+#else
+    PyObject *type, *error, *traceback;
+    PyErr_Fetch(&type, &error, &traceback);
+    PyErr_NormalizeException(&type, &error, &traceback);
+    if (traceback != NULL) {
+        PyException_SetTraceback(error, traceback);
+    }
+    Py_XDECREF(type);
+    Py_XDECREF(traceback);
+#endif
+    PyObject *where = walk_where(walk, at, key);
+    PyObject *note = where == NULL ? NULL : PyUnicode_FromFormat("(in Pool.dedup, at %U)", where);
+    PyObject *added = note == NULL ? NULL : PyObject_CallMethod(error, "add_note", "O", note);
+    Py_XDECREF(where);
+    Py_XDECREF(note);
+    if (added == NULL) {  /* keep the original error; the note is a courtesy */
+        PyErr_Clear();
+    }
+    Py_XDECREF(added);
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(error);
+#else
+    PyErr_Restore(Py_NewRef(Py_TYPE(error)), error, PyException_GetTraceback(error));
+#endif
+}
+
+static inline int
+is_leaf_type(PyTypeObject *type)
+{
+    return type == &PyUnicode_Type || type == &PyLong_Type || type == &PyFloat_Type
+           || type == &PyBytes_Type || type == &PyBool_Type || type == Py_TYPE(Py_None)
+           || type == &PyComplex_Type;
+}
+
+/* A tuple of leaves has each made canonical, then is itself (rebuilt only if an
+ * item changed); any other tuple goes through make_deep. A new reference. */
+static PyObject *
+walk_tuple(walk_t *walk, PyObject *value)
+{
+    PoolObject *pool = walk->pool;
+    Py_ssize_t n = PyTuple_GET_SIZE(value);
+    int flat = PyTuple_CheckExact(value);
+    for (Py_ssize_t i = 0; flat && i < n; i++) {
+        flat = is_leaf_type(Py_TYPE(PyTuple_GET_ITEM(value, i)));
+    }
+    if (!flat) {
+        return pool_canonical_deep(pool, value, &walk->counts);
+    }
+    walk->counts.ran_code = 1;  /* a rebuilt tuple may set off a collection */
+    PyObject *rebuilt = pool_row_impl(pool, value, &walk->counts);
+    if (rebuilt == NULL) {
+        return NULL;
+    }
+    PyObject *handle = pool_handle(pool, rebuilt, &walk->counts.ran_code);
+    PyObject *result = handle == NULL ? NULL : pool_value_of(pool, handle);
+    Py_XDECREF(handle);
+    /* A tuple rebuilt only to hold canonical items saves nothing by itself. */
+    if (result != NULL
+        && tally(pool, &walk->counts, value, result == rebuilt ? value : result) < 0) {
+        Py_CLEAR(result);
+    }
+    Py_DECREF(rebuilt);
+    return result;
+}
+
+/* The key of a part: key itself, or for a list's item (key NULL) its index. */
+static PyObject *
+part_key(PyObject *key, Py_ssize_t index)
+{
+    return key != NULL ? Py_NewRef(key) : PyLong_FromSsize_t(index);
+}
+
+/* The canonical form of a key, value or item found at entry `at`, under key (or
+ * at index, for a list's item): containers are scheduled and returned as they
+ * are. A new reference. */
+static PyObject *
+walk_part(walk_t *walk, PyObject *value, Py_ssize_t at, PyObject *key, Py_ssize_t index,
+          int schedule)
+{
+    if (schedule && (PyDict_Check(value) || PyList_Check(value))) {
+        PyObject *where = part_key(key, index);
+        int status = where == NULL ? -1 : walk_schedule(walk, value, at, where);
+        Py_XDECREF(where);
+        return status < 0 ? NULL : Py_NewRef(value);
+    }
+    PyObject *result;
+    if (PyTuple_Check(value)) {
+        result = walk_tuple(walk, value);
+    }
+    else if (Py_TYPE(value)->tp_hash == PyObject_HashNotImplemented) {
+        return Py_NewRef(value);  /* not a value: left as it is */
+    }
+    else {
+        result = pool_canonical(walk->pool, value, &walk->counts);
+    }
+    if (result == NULL && at >= 0) {
+        PyObject *where = part_key(key, index);
+        if (where != NULL) {
+            walk_note_error(walk, at, where);
+            Py_DECREF(where);
+        }
+    }
+    return result;
+}
+
+static int
+dict_changed_error(walk_t *walk, Py_ssize_t at)
+{
+    PyObject *where = walk_where(walk, at, NULL);
+    if (where != NULL) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "Pool.dedup: a dict changed while its parts were being interned"
+                     " (at %U); it was left as it is", where);
+        Py_DECREF(where);
+    }
+    return -1;
+}
+
+/* A dict's keys and values in its own order, as new references: keys at even
+ * places, values at odd ones, in pairs (PyMem); NULL with *n == -1 on error. */
+static PyObject **
+dict_snapshot(PyObject *mapping, Py_ssize_t *n)
+{
+    PyObject *items = NULL;
+    *n = -1;
+    if (PyDict_CheckExact(mapping)) {
+        *n = PyDict_GET_SIZE(mapping);
+    }
+    else {
+        if ((items = PyMapping_Items(mapping)) == NULL) {
+            return NULL;
+        }
+        *n = PyList_GET_SIZE(items);
+    }
+    PyObject **pairs = PyMem_New(PyObject *, 2 * (size_t)*n + 1);
+    if (pairs == NULL) {
+        Py_XDECREF(items);
+        *n = -1;
+        PyErr_NoMemory();
+        return NULL;
+    }
+    if (items == NULL) {
+        Py_ssize_t position = 0, i = 0;
+        PyObject *key, *value;
+        while (PyDict_Next(mapping, &position, &key, &value)) {
+            pairs[i++] = Py_NewRef(key);
+            pairs[i++] = Py_NewRef(value);
+        }
+        return pairs;
+    }
+    for (Py_ssize_t i = 0; i < *n; i++) {
+        PyObject *pair = PyList_GET_ITEM(items, i);
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            PyErr_SetString(PyExc_TypeError, "Pool.dedup: a dict's items() must be pairs");
+            for (Py_ssize_t j = 0; j < 2 * i; j++) {
+                Py_DECREF(pairs[j]);
+            }
+            PyMem_Free(pairs);
+            Py_DECREF(items);
+            *n = -1;
+            return NULL;
+        }
+        pairs[2 * i] = Py_NewRef(PyTuple_GET_ITEM(pair, 0));
+        pairs[2 * i + 1] = Py_NewRef(PyTuple_GET_ITEM(pair, 1));
+    }
+    Py_DECREF(items);
+    return pairs;
+}
+
+static void
+pairs_free(PyObject **pairs, Py_ssize_t count)
+{
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_XDECREF(pairs[i]);
+    }
+    PyMem_Free(pairs);
+}
+
+/* Whether mapping still holds exactly the n pairs (by identity), in that order. */
+static int
+dict_unchanged(PyObject *mapping, PyObject **pairs, Py_ssize_t n)
+{
+    if (PyDict_CheckExact(mapping)) {
+        if (PyDict_GET_SIZE(mapping) != n) {
+            return 0;
+        }
+        Py_ssize_t position = 0, i = 0;
+        PyObject *key, *value;
+        while (PyDict_Next(mapping, &position, &key, &value)) {
+            if (pairs[i] != key || pairs[i + 1] != value) {
+                return 0;
+            }
+            i += 2;
+        }
+        return 1;
+    }
+    Py_ssize_t now_n;
+    PyObject **now = dict_snapshot(mapping, &now_n);
+    if (now == NULL) {
+        return -1;
+    }
+    int same = now_n == n;
+    for (Py_ssize_t i = 0; same && i < 2 * n; i++) {
+        same = now[i] == pairs[i];
+    }
+    pairs_free(now, 2 * now_n);
+    return same;
+}
+
+/* Empty mapping, then store the n pairs. */
+static int
+dict_refill(PyObject *mapping, PyObject **pairs, Py_ssize_t n)
+{
+    int exact = PyDict_CheckExact(mapping);
+    if (exact) {
+        PyDict_Clear(mapping);
+    }
+    else {
+        PyObject *done = PyObject_CallMethod(mapping, "clear", NULL);
+        if (done == NULL) {
+            return -1;
+        }
+        Py_DECREF(done);
+    }
+    for (Py_ssize_t i = 0; i < 2 * n; i += 2) {
+        if ((exact ? PyDict_SetItem(mapping, pairs[i], pairs[i + 1])
+                   : PyObject_SetItem(mapping, pairs[i], pairs[i + 1])) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+walk_dict(walk_t *walk, Py_ssize_t at)
+{
+    PyObject *mapping = walk->entries[at].container;
+    Py_ssize_t n;
+    PyObject **old = dict_snapshot(mapping, &n);
+    if (old == NULL) {
+        return -1;
+    }
+    PyObject **new = PyMem_New(PyObject *, 2 * (size_t)n + 1);
+    if (new == NULL) {
+        pairs_free(old, 2 * n);
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(new, 0, (2 * (size_t)n + 1) * sizeof(PyObject *));
+    int status = -1, keys_changed = 0, values_changed = 0;
+    walk->counts.ran_code = !PyDict_CheckExact(mapping);
+    for (Py_ssize_t i = 0; i < 2 * n; i += 2) {  /* the keys first, then the values */
+        if ((new[i] = walk_part(walk, old[i], at, old[i], 0, 0)) == NULL) {
+            goto done;
+        }
+        keys_changed |= new[i] != old[i];
+    }
+    for (Py_ssize_t i = 1; i < 2 * n; i += 2) {
+        if ((new[i] = walk_part(walk, old[i], at, old[i - 1], 0, 1)) == NULL) {
+            goto done;
+        }
+        values_changed |= new[i] != old[i];
+    }
+    if (!keys_changed && !values_changed) {
+        status = 0;
+        goto done;
+    }
+    /* Only user code can have changed the dict since the snapshot (or another
+     * thread, without the GIL: a race the program must not make). */
+    int unchanged = walk->counts.ran_code ? dict_unchanged(mapping, old, n) : 1;
+    if (unchanged <= 0) {
+        if (unchanged == 0) {
+            dict_changed_error(walk, at);
+        }
+        goto done;
+    }
+    if (!keys_changed) {
+        int exact = PyDict_CheckExact(mapping);
+        for (Py_ssize_t i = 0; i < 2 * n; i += 2) {
+            if (new[i + 1] != old[i + 1]
+                && (exact ? PyDict_SetItem(mapping, old[i], new[i + 1])
+                          : PyObject_SetItem(mapping, old[i], new[i + 1])) < 0) {
+                goto done;
+            }
+        }
+        status = 0;
+        goto done;
+    }
+    if (dict_refill(mapping, new, n) < 0) {
+        goto done;
+    }
+    Py_ssize_t size = PyObject_Length(mapping);
+    if (size < 0) {
+        goto done;
+    }
+    if (size != n) {  /* only an __eq__ that contradicts itself does this */
+        if (dict_refill(mapping, old, n) == 0) {
+            PyObject *where = walk_where(walk, at, NULL);
+            if (where != NULL) {
+                PyErr_Format(PyExc_ValueError,
+                             "Pool.dedup: keys of a dict compared equal once made canonical,"
+                             " so their __eq__ contradicts itself (at %U); the dict was left"
+                             " as it was", where);
+                Py_DECREF(where);
+            }
+        }
+        goto done;
+    }
+    status = 0;
+done:
+    pairs_free(new, 2 * n);
+    pairs_free(old, 2 * n);
+    return status;
+}
+
+static int
+walk_list(walk_t *walk, Py_ssize_t at)
+{
+    PyObject *items = walk->entries[at].container;
+    int exact = PyList_CheckExact(items);
+    /* The items as they were: user code run meanwhile may add or move some. */
+    PyObject *snapshot = PyList_GetSlice(items, 0, PyList_GET_SIZE(items));
+    if (snapshot == NULL) {
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(snapshot); i++) {
+        PyObject *item = Py_NewRef(PyList_GET_ITEM(snapshot, i));
+        PyObject *new_item = walk_part(walk, item, at, NULL, i, 1);
+        int status = new_item == NULL ? -1 : 0;
+        /* Written back only where the item still is: user code may have moved it. */
+        if (new_item != NULL && new_item != item && i < PyList_GET_SIZE(items)
+            && PyList_GET_ITEM(items, i) == item) {
+            if (exact) {
+                PyList_SetItem(items, i, Py_NewRef(new_item));
+            }
+            else {
+                status = PySequence_SetItem(items, i, new_item);
+            }
+        }
+        Py_XDECREF(new_item);
+        Py_DECREF(item);
+        if (status < 0) {
+            Py_DECREF(snapshot);
+            return -1;
+        }
+    }
+    Py_DECREF(snapshot);
+    return 0;
+}
+
+static PyObject *
+pool_dedup(PoolObject *self, PyObject *obj)
+{
+    if (!pool_usable(self)) {
+        return NULL;
+    }
+    walk_t walk;
+    walk_init(&walk, self);
+    PyObject *result = NULL;
+    if (!PyDict_Check(obj) && !PyList_Check(obj)) {
+        result = walk_part(&walk, obj, -1, NULL, 0, 0);
+        goto done;
+    }
+    if (walk_schedule(&walk, obj, -1, NULL) < 0) {
+        goto done;
+    }
+    while (walk.n_todo > 0) {
+        Py_ssize_t at = walk.todo[--walk.n_todo];
+        PyObject *container = walk.entries[at].container;
+        if ((PyDict_Check(container) ? walk_dict(&walk, at) : walk_list(&walk, at)) < 0) {
+            goto done;
+        }
+    }
+    result = Py_NewRef(obj);
+done:
+    walk_free(&walk);
+    pool_add_tally(self, &walk.counts);
+    return result;
+}
+
+static Py_ssize_t
+pool_length(PoolObject *self)
+{
+    Py_ssize_t total = 0;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    if (self->handles != NULL) {
+        for (int kind = 0; kind < MEMO_KINDS; kind++) {
+            total += PyDict_GET_SIZE(self->memo[kind]);
+        }
+        total += PySet_GET_SIZE(self->handles);
+    }
+    Py_END_CRITICAL_SECTION();
+    return total;
+}
+
+static PyObject *
+pool_clear(PoolObject *self, PyObject *unused)
+{
+    if (!pool_usable(self)) {
+        return NULL;
+    }
+    PyObject *fresh[MEMO_KINDS + 1] = {NULL};
+    for (int kind = 0; kind <= MEMO_KINDS; kind++) {
+        fresh[kind] = kind < MEMO_KINDS ? PyDict_New() : PySet_New(NULL);
+        if (fresh[kind] == NULL) {
+            for (int done = 0; done < kind; done++) {
+                Py_DECREF(fresh[done]);
+            }
+            return NULL;
+        }
+    }
+    Py_BEGIN_CRITICAL_SECTION(self);
+    for (int kind = 0; kind < MEMO_KINDS; kind++) {
+        PyObject *old = self->memo[kind];
+        self->memo[kind] = fresh[kind];
+        fresh[kind] = old;
+    }
+    PyObject *old = self->handles;
+    self->handles = fresh[MEMO_KINDS];
+    fresh[MEMO_KINDS] = old;
+    Py_END_CRITICAL_SECTION();
+    /* Only now may the handles go, and run user code as they do. */
+    for (int kind = 0; kind <= MEMO_KINDS; kind++) {
+        Py_DECREF(fresh[kind]);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+pool_stats(PoolObject *self, PyObject *unused)
+{
+    Py_ssize_t values, deduplicated, bytes_saved;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    values = self->values;
+    deduplicated = self->deduplicated;
+    bytes_saved = self->bytes_saved;
+    Py_END_CRITICAL_SECTION();
+    return PyObject_CallFunction(pool_state(self)->pool_stats_type, "nnnn", values,
+                                 pool_length(self), deduplicated, bytes_saved);
+}
+
+static PyObject *
+pool_enter(PyObject *self, PyObject *unused)
+{
+    return Py_NewRef(self);
+}
+
+static PyObject *
+pool_exit(PoolObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *done = pool_clear(self, NULL);
+    if (done == NULL) {
+        return NULL;
+    }
+    Py_DECREF(done);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+pool_repr(PoolObject *self)
+{
+    return PyUnicode_FromFormat("<Pool holding %zd handles>", pool_length(self));
+}
+
+static PyObject *
+pool_get_interner(PoolObject *self, void *closure)
+{
+    if (!pool_usable(self)) {
+        return NULL;
+    }
+    return Py_NewRef(self->interner);
+}
+
+static PyMethodDef pool_methods[] = {
+    {"make", (PyCFunction)pool_make, METH_O,
+     PyDoc_STR("make($self, value, /)\n--\n\n"
+               "Return the canonical handle of ``value``, and keep it until the pool is cleared.")},
+    {"value", (PyCFunction)pool_value, METH_O,
+     PyDoc_STR("value($self, value, /)\n--\n\n"
+               "Return the canonical object equal to ``value`` (same type), kept canonical.")},
+    {"value_deep", (PyCFunction)pool_value_deep, METH_O,
+     PyDoc_STR("value_deep($self, value, /)\n--\n\n"
+               "Like :meth:`value`, through :func:`intern.make_deep`: its parts are canonical"
+               " too.")},
+    {"row", (PyCFunction)pool_row, METH_O,
+     PyDoc_STR("row($self, fields, /)\n--\n\n"
+               "Return the canonical object of each field, as a tuple (see intern._pool).")},
+    {"dedup", (PyCFunction)pool_dedup, METH_O,
+     PyDoc_STR("dedup($self, obj, /)\n--\n\n"
+               "Return ``obj`` with every part canonical (see intern._pool).")},
+    {"stats", (PyCFunction)pool_stats, METH_NOARGS,
+     PyDoc_STR("stats($self, /)\n--\n\n"
+               "Return what the pool has done: values seen, held, deduplicated, and bytes"
+               " saved.")},
+    {"clear", (PyCFunction)pool_clear, METH_NOARGS,
+     PyDoc_STR("clear($self, /)\n--\n\nLet go of every handle the pool holds.")},
+    {"__enter__", pool_enter, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)(void (*)(void))pool_exit, METH_FASTCALL, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef pool_getset[] = {
+    {"interner", (getter)pool_get_interner, NULL,
+     PyDoc_STR("The interner whose handles the pool holds."), NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+PyDoc_STRVAR(pool_doc,
+"Pool(interner=None)\n--\n\n"
+"A scoped, strong holder of canonical values: the C twin of intern._pool.Pool,\n"
+"whose docstring is the reference.");
+
+static PyType_Slot pool_slots[] = {
+    {Py_tp_doc, (void *)pool_doc},
+    {Py_tp_new, pool_tp_new},
+    {Py_tp_dealloc, pool_dealloc},
+    {Py_tp_traverse, pool_traverse},
+    {Py_tp_clear, pool_clear_references},
+    {Py_tp_repr, pool_repr},
+    {Py_tp_methods, pool_methods},
+    {Py_tp_getset, pool_getset},
+    {Py_sq_length, pool_length},
+    {0, NULL},
+};
+
+static PyType_Spec pool_spec = {
+    .name = "intern._speedups.Pool",
+    .basicsize = sizeof(PoolObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = pool_slots,
+};
+
 /* ---------------------------------------------------------------- module */
 
 static PyObject *
@@ -1395,6 +2566,21 @@ module_exec(PyObject *module)
     if (state->check_picklable == NULL) {
         return -1;
     }
+    state->pool_stats_type = import_attribute("intern._stats", "PoolStats");
+    if (state->pool_stats_type == NULL) {
+        return -1;
+    }
+    state->make_deep_with = import_attribute("intern._deep", "make_deep_with");
+    if (state->make_deep_with == NULL) {
+        return -1;
+    }
+    state->getsizeof = import_attribute("sys", "getsizeof");
+    if (state->getsizeof == NULL) {
+        return -1;
+    }
+    state->str_sizeof = find_sizeof(&PyUnicode_Type);
+    state->int_sizeof = find_sizeof(&PyLong_Type);
+    state->bytes_sizeof = find_sizeof(&PyBytes_Type);
     state->handle_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &handle_spec, NULL);
     if (state->handle_type == NULL || hide_finalizer(state->handle_type) < 0
         || PyModule_AddType(module, state->handle_type) < 0) {
@@ -1402,6 +2588,10 @@ module_exec(PyObject *module)
     }
     state->interner_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &interner_spec, NULL);
     if (state->interner_type == NULL || PyModule_AddType(module, state->interner_type) < 0) {
+        return -1;
+    }
+    state->pool_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &pool_spec, NULL);
+    if (state->pool_type == NULL || PyModule_AddType(module, state->pool_type) < 0) {
         return -1;
     }
     state->default_interner = interner_new_from_state(state->interner_type, state);
@@ -1432,6 +2622,10 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->explain_unhashable);
     Py_VISIT(state->check_metaclass);
     Py_VISIT(state->check_picklable);
+    Py_VISIT(state->pool_type);
+    Py_VISIT(state->pool_stats_type);
+    Py_VISIT(state->make_deep_with);
+    Py_VISIT(state->getsizeof);
     return 0;
 }
 
@@ -1446,6 +2640,10 @@ module_clear(PyObject *module)
     Py_CLEAR(state->explain_unhashable);
     Py_CLEAR(state->check_metaclass);
     Py_CLEAR(state->check_picklable);
+    Py_CLEAR(state->pool_type);
+    Py_CLEAR(state->pool_stats_type);
+    Py_CLEAR(state->make_deep_with);
+    Py_CLEAR(state->getsizeof);
     return 0;
 }
 
