@@ -37,6 +37,8 @@ CASES = [
     "hostile-high-bits",
     "hostile-one-hash",
     "records",
+    "ingest-csv",
+    "ingest-jsonl",
 ]
 
 
@@ -78,7 +80,11 @@ def test_quick_json_run_reports_every_case_with_positive_figures(
     assert records["baseline"] == "plain parse"
     expected = ["plain parse"]
     for label in report["implementations"]:
-        expected += [f"Pool.value per field [{label}]", f"Pool.value_deep per record [{label}]"]
+        expected += [
+            f"Pool.value per field [{label}]",
+            f"Pool.row per record [{label}]",
+            f"Pool.value_deep per record [{label}]",
+        ]
     assert [result["contender"] for result in records["results"]] == expected
     assert all(result["bytes_per_entry"] > 0 for result in records["results"])
 
@@ -91,9 +97,9 @@ def test_help_describes_every_case_and_what_bytes_per_entry_means(
     text = " ".join(outcome.out.split())  # as if the help's lines were not wrapped
     full_run = [*CASES, *(f"scale-{size}" for size in _bench.SCALES)]
     assert [name for name in full_run if name not in text] == []
-    for what in ["very objects", "Pool.value per field", "Pool.value_deep per record"]:
+    for what in ["very objects", "Pool.value per field", "Pool.row", "Pool.dedup", "json.loads"]:
         assert what in text
-    assert "In the records case, bytes/entry is per record" in text
+    assert "In the records and ingest cases, bytes/entry is per record" in text
     assert f"about {_bench.FULL_SECONDS} s" in text
     assert f"about {_bench.QUICK_SECONDS} s with --quick" in text
     assert "--svg FILE" in text
@@ -111,7 +117,7 @@ def test_quick_text_run_prints_a_table_per_case(capsys: pytest.CaptureFixture[st
     assert headers[2][3:5] == ["dict", "pool"]
     assert len(headers) == len(CASES)
     rows = [line.split() for line in lines if line.startswith("  intern.make [python]")]
-    assert len(rows) == len(CASES) - 2  # all but identity against equality and records
+    assert len(rows) == len(CASES) - 4  # all but identity, records and the two ingest cases
     assert all(row[3].endswith("x") for row in rows)  # the ratio
 
 

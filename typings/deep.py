@@ -1,12 +1,15 @@
-"""What checkers infer for make_deep and Pool."""
+"""What checkers infer for make_deep and Pool, and for parsed data through a pool."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from dataclasses import dataclass
-from typing import NamedTuple, assert_type
+from typing import Any, NamedTuple, assert_type
 
 import intern
-from intern import Handle, Pool
+from intern import Handle, Pool, PoolStats
 
 
 class Point(NamedTuple):
@@ -33,3 +36,15 @@ with Pool() as pool:
     assert_type(len(pool), int)
 
 assert_type(Pool(intern.Interner[str]()).value("x"), str)
+
+with Pool() as pool:
+    rows = [pool.row(row) for row in csv.reader(io.StringIO("a,b\n"))]
+    assert_type(rows, list[tuple[str, ...]])
+    assert_type(pool.row([1, 2]), tuple[int, ...])
+    assert_type(pool.row(iter(["GET", "PUT"])), tuple[str, ...])
+    assert_type(pool.dedup(json.loads("{}")), Any)
+    record: dict[str, list[int]] = pool.dedup({"a": [1]})
+    assert_type(pool.dedup([("a", 1)]), list[tuple[str, int]])
+    assert_type(pool.stats(), PoolStats)
+    assert_type(pool.stats().bytes_saved, int)
+    assert_type(pool.interner, intern.Interner[Any])

@@ -95,6 +95,10 @@ pool = intern.Pool()
 pool.value({"a": 1})  # type: ignore[type-var]  # pyright: ignore[reportArgumentType]
 pool.value_deep({1, 2})  # type: ignore[type-var]  # pyright: ignore[reportArgumentType]
 text: str = pool.value(1)  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+pool.row(3)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+pool.row([[1]])  # type: ignore[type-var]  # pyright: ignore[reportArgumentType]
+numbers: tuple[str, ...] = pool.row([1])  # type: ignore[list-item]  # pyright: ignore[reportAssignmentType]
+kept: dict[str, int] = pool.dedup([1])  # type: ignore[arg-type]  # pyright: ignore[reportAssignmentType]
 
 
 # Last: checkers treat what follows a refused subclass of a final class as unreachable.

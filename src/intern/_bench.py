@@ -10,8 +10,10 @@ always, the C accelerator when it is built.
 
 from __future__ import annotations
 
+import csv
 import gc
 import importlib
+import io
 import json
 import platform
 import sys
@@ -37,7 +39,6 @@ from intern._measure import (
     time_identity,
     time_parse,
 )
-from intern._pool import Pool
 from intern._report import BenchReport
 from intern._text import Progress
 
@@ -75,13 +76,34 @@ class OutputError(Exception):
 
 def implementations() -> list[tuple[str, type[intern.Interner[Any]]]]:
     """Return the ``Interner`` class of each implementation that imports here, by label."""
-    found: list[tuple[str, type[intern.Interner[Any]]]] = []
+    return [
+        (label, cast("type[intern.Interner[Any]]", module.Interner)) for label, module in _modules()
+    ]
+
+
+NewPool = Callable[[], intern.Pool]
+
+
+def pools() -> list[tuple[str, NewPool]]:
+    """Return a maker of fresh pools, each on a fresh interner, per implementation, by label."""
+    return [
+        (label, partial(_new_pool, module.Pool, module.Interner)) for label, module in _modules()
+    ]
+
+
+def _new_pool(
+    pool_type: type[intern.Pool], interner_type: type[intern.Interner[Any]]
+) -> intern.Pool:
+    return pool_type(interner_type())
+
+
+def _modules() -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
     for label, module_name in IMPLEMENTATIONS:
         try:
-            module = importlib.import_module(module_name)
+            found.append((label, importlib.import_module(module_name)))
         except ImportError:
             continue
-        found.append((label, cast("type[intern.Interner[Any]]", module.Interner)))
     return found
 
 
@@ -105,6 +127,17 @@ class _StrongPool(dict[Hashable, Hashable]):
 
 
 _STRONG_POOL = _Table("dict pool (strong)", lambda: _StrongPool().__getitem__)
+
+
+def _pool_tables() -> list[_Table]:
+    """Pool.value of each implementation: a hit the pool answers from its own memo."""
+    return [_Table(f"Pool.value [{label}]", partial(_pool_value, new)) for label, new in pools()]
+
+
+def _pool_value(new_pool: NewPool) -> Intern:
+    return new_pool().value  # the bound method keeps its pool
+
+
 _SYS_INTERN = _Table("sys.intern", lambda: sys.intern, own_table=False)
 
 
@@ -314,14 +347,20 @@ def _parse_plain(lines: list[str]) -> list[tuple[str, ...]]:
     return [tuple(line.split("\t")) for line in lines]
 
 
-def _parse_pooled(interner_type: type[intern.Interner[Any]], lines: list[str]) -> object:
-    pool = Pool(interner_type())
+def _parse_pooled(new_pool: NewPool, lines: list[str]) -> object:
+    pool = new_pool()
     value = pool.value
     return pool, [tuple([value(field) for field in line.split("\t")]) for line in lines]
 
 
-def _parse_deep(interner_type: type[intern.Interner[Any]], lines: list[str]) -> object:
-    pool = Pool(interner_type())
+def _parse_rows(new_pool: NewPool, lines: list[str]) -> object:
+    pool = new_pool()
+    row = pool.row
+    return pool, [row(line.split("\t")) for line in lines]
+
+
+def _parse_deep(new_pool: NewPool, lines: list[str]) -> object:
+    pool = new_pool()
     value_deep = pool.value_deep
     return pool, [value_deep(tuple(line.split("\t"))) for line in lines]
 
@@ -332,12 +371,11 @@ def _records_case(count: int) -> Callable[[], Case]:
     def build() -> Case:
         lines = _token_records(count)
         parsers: list[tuple[str, Callable[[list[str]], object]]] = [("plain parse", _parse_plain)]
-        for label, interner_type in implementations():
+        for label, pool_type in pools():
+            parsers.append((f"Pool.value per field [{label}]", partial(_parse_pooled, pool_type)))
+            parsers.append((f"Pool.row per record [{label}]", partial(_parse_rows, pool_type)))
             parsers.append(
-                (f"Pool.value per field [{label}]", partial(_parse_pooled, interner_type))
-            )
-            parsers.append(
-                (f"Pool.value_deep per record [{label}]", partial(_parse_deep, interner_type))
+                (f"Pool.value_deep per record [{label}]", partial(_parse_deep, pool_type))
             )
         contenders = [
             Contender(
@@ -359,6 +397,95 @@ def _records_case(count: int) -> Callable[[], Case]:
     return build
 
 
+def _ingest_records(count: int) -> list[dict[str, Any]]:
+    """Build ``count`` records of ten fields from the standard library's tokens.
+
+    Shaped like parsed log or event data: a few strings with few distinct
+    values, one with many, numbers, a flag and a ratio.
+    """
+    import keyword
+
+    records: list[dict[str, Any]] = []
+    for line in _token_records(count):
+        module, kind, token = line.split("\t")
+        token = token.replace("\n", " ")  # one record a line, as CSV and JSON Lines have it
+        number = len(records)
+        records.append(
+            {
+                "module": module,
+                "kind": kind,
+                "token": token,
+                "line": number % 997 + 1,
+                "column": number % 79,
+                "length": len(token),
+                "keyword": keyword.iskeyword(token),
+                "share": round((number % 79) / 79, 2),
+                "source": f"Lib/{module}.py",
+                "status": ("ok", "warning", "error")[number % 3],
+            }
+        )
+    return records
+
+
+def _read_csv(lines: list[str]) -> object:
+    return [tuple(map(sys.intern, row)) for row in csv.reader(lines)]
+
+
+def _read_csv_pooled(new_pool: NewPool, lines: list[str]) -> object:
+    pool = new_pool()
+    row = pool.row
+    return pool, [row(fields) for fields in csv.reader(lines)]
+
+
+def _read_json(lines: list[str]) -> object:
+    loads = json.loads
+    return [loads(line) for line in lines]
+
+
+def _read_json_pooled(new_pool: NewPool, lines: list[str]) -> object:
+    pool = new_pool()
+    loads, dedup = json.loads, pool.dedup
+    return pool, [dedup(loads(line)) for line in lines]
+
+
+def _ingest_case(count: int, form: str) -> Callable[[], Case]:
+    """Read records as CSV rows or JSON Lines, plainly and through a pool."""
+
+    def build() -> Case:
+        records = _ingest_records(count)
+        if form == "csv":
+            text = io.StringIO()
+            csv.writer(text).writerows(record.values() for record in records)
+            lines = text.getvalue().splitlines(keepends=True)
+            baseline = "csv.reader, sys.intern per field"
+            parsers: list[tuple[str, Callable[[list[str]], object]]] = [(baseline, _read_csv)]
+            parsers += [
+                (f"csv.reader, Pool.row [{label}]", partial(_read_csv_pooled, new))
+                for label, new in pools()
+            ]
+        else:
+            lines = [json.dumps(record) for record in records]
+            baseline = "json.loads"
+            parsers = [(baseline, _read_json)]
+            parsers += [
+                (f"json.loads, Pool.dedup [{label}]", partial(_read_json_pooled, new))
+                for label, new in pools()
+            ]
+        contenders = [
+            Contender(
+                name, partial(time_parse, parse, lines), len(lines), bytes_per_record(parse, lines)
+            )
+            for name, parse in parsers
+        ]
+        title = (
+            f"ingest: {len(lines):,} records of 10 fields as {form.upper()},"
+            " ns and bytes kept per record"
+        )
+        return Case(f"ingest-{form}", title, baseline, contenders)
+
+    return build
+
+
 def _cases(quick: bool) -> list[tuple[str, Callable[[], Case]]]:
     """List what each case measures, for the progress line, and how to build it."""
     cases: list[tuple[str, Callable[[], Case]]] = [
@@ -368,7 +495,7 @@ def _cases(quick: bool) -> list[tuple[str, Callable[[], Case]]]:
                 "hit-strings",
                 f"hit path: {ENTRIES:,} interned strings, given as equal copies",
                 _strings,
-                [_SYS_INTERN, _STRONG_POOL],
+                [_SYS_INTERN, _STRONG_POOL, *_pool_tables()],
             ),
         ),
         (
@@ -398,7 +525,10 @@ def _cases(quick: bool) -> list[tuple[str, Callable[[], Case]]]:
     for name, title, values in _hostile_values():
         build = _hit_case(f"hostile-{name}", title, values.copy, [_STRONG_POOL])
         cases.append((f"hostile hashes: {name}", build))
-    cases.append(("deduplicating records", _records_case(QUICK_RECORDS if quick else RECORDS)))
+    records = QUICK_RECORDS if quick else RECORDS
+    cases.append(("deduplicating records", _records_case(records)))
+    cases.append(("ingesting CSV rows", _ingest_case(records, "csv")))
+    cases.append(("ingesting JSON Lines", _ingest_case(records, "jsonl")))
     return cases
 
 

@@ -130,7 +130,7 @@ cases (with their names in --json):
   hit-strings, hit-strings-same: the hit path on {_bench.ENTRIES:,} strings. Each table
       already holds them and is given equal copies (distinct objects, as a parser
       returns them), then the very objects it holds (where sys.intern only reads a
-      flag in the string). Ratios are to sys.intern.
+      flag in the string); hit-strings has Pool.value too. Ratios are to sys.intern.
   hit-records: the hit path on {_bench.ENTRIES:,} (str, str, int) records, given as equal
       copies. Ratios are to the dict pool's lookup.
   churn: miss and reclaim: make the handle of a value new to the table and drop it
@@ -148,9 +148,15 @@ cases (with their names in --json):
       Ratios are to the dict pool's lookup.
   records: deduplication of {_bench.RECORDS:,} real records ({_bench.QUICK_RECORDS:,} with --quick),
       the lines "module<TAB>token type<TAB>token" of the standard library's
-      tokens, parsed three ways: plainly (a tuple of the split fields), with
-      Pool.value per field, and with Pool.value_deep per record (each
-      implementation). ns/op is per record; ratios are to the plain parse.
+      tokens, parsed four ways: plainly (a tuple of the split fields), with
+      Pool.value per field, with Pool.row per record, and with Pool.value_deep
+      per record (each implementation). ns/op is per record; ratios are to the
+      plain parse.
+  ingest-csv, ingest-jsonl: as many records of ten fields (strings, numbers, a
+      flag, a ratio, built from the same tokens), read back from CSV with
+      csv.reader and sys.intern per field, or Pool.row; and from JSON Lines with
+      json.loads, plain or through Pool.dedup. ns/op is per record; ratios are to
+      sys.intern's reading and to plain json.loads.
 
 method: every contender runs "for value in data: f(value)" over the same data
 (the identity case: "value is b", "value == b"; the records case: a parse of all
@@ -162,7 +168,7 @@ taken within the run.
 bytes/entry: memory traced by tracemalloc while a fresh table takes {_bench.TRACED:,}
 values, minus the list holding the results, per value (the values exist before
 tracing starts). sys.intern's table is the interpreter's own, so it has no
-figure. In the records case, bytes/entry is per record: all that a parse keeps
+figure. In the records and ingest cases, bytes/entry is per record: all that a parse keeps
 (the records, their fields and the pool that made them canonical), traced by
 tracemalloc, divided by the number of records.
 
