@@ -229,6 +229,25 @@ def test_metaclass_that_redefines_equality_is_refused(interner: intern.Interner[
         interner.make(Odd())
 
 
+def test_metaclass_that_redefines_only_one_of_eq_and_hash_is_refused(
+    interner: intern.Interner[Any],
+) -> None:
+    class EqOnly(type):
+        def __eq__(cls, other: object) -> bool:
+            return cls is other
+
+        __hash__ = type.__hash__
+
+    class HashOnly(type):
+        def __hash__(cls) -> int:
+            return 0
+
+    for meta in (EqOnly, HashOnly):
+        odd = meta("Odd", (), {})
+        with pytest.raises(TypeError, match=f"metaclass {meta.__name__!r} redefines"):
+            interner.make(odd())
+
+
 def test_metaclass_equal_to_an_interned_type_borrows_nothing(
     interner: intern.Interner[Any],
 ) -> None:
