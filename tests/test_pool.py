@@ -153,6 +153,15 @@ def test_row_returns_the_canonical_fields_as_a_tuple(
     assert pool.row([]) == ()
 
 
+def test_row_returns_the_given_tuple_when_its_fields_are_canonical(
+    impl: Implementation, interner: intern.Interner[Any]
+) -> None:
+    pool = impl.Pool(interner)
+    row = pool.row((fresh("GET"), 200, None))
+    assert pool.row(row) is row
+    assert pool.row((fresh("GET"), 200, None)) is not row
+
+
 def test_row_reads_any_iterable_and_keeps_types_apart(
     impl: Implementation, interner: intern.Interner[Any]
 ) -> None:
@@ -408,6 +417,111 @@ def test_dedup_refuses_keys_that_would_merge(
     assert len(copies) == 2
     assert [key.name for key in copies] == ["a", "b"]
     assert all(key is not one and key is not two for key in copies)
+
+
+class ReadOnly(dict[Any, Any]):
+    """A dict subclass that refuses ``__setitem__`` but not ``clear``."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise Boom
+
+
+class ReadOnlyOrdered(collections.OrderedDict[Any, Any]):
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise Boom
+
+
+@pytest.mark.parametrize("kind", [ReadOnly, ReadOnlyOrdered])
+def test_dedup_restores_a_dict_whose_setitem_fails(
+    impl: Implementation, interner: intern.Interner[Any], kind: type[dict[Any, Any]]
+) -> None:
+    pool = impl.Pool(interner)
+    pool.value(fresh("key b"))
+    keys = [fresh("key a"), fresh("key b")]
+    mapping = kind()
+    base = collections.OrderedDict if issubclass(kind, collections.OrderedDict) else dict
+    for key in keys:
+        vars(base)["__setitem__"](mapping, key, fresh("value"))  # as a parser filling it would
+    with pytest.raises(Boom):
+        pool.dedup(mapping)
+    assert list(mapping.items()) == [("key a", "value"), ("key b", "value")]
+    assert all(map(_same, mapping, keys))
+    assert vars(dict)["__len__"](mapping) == 2
+
+
+def _same(left: object, right: object) -> bool:
+    return left is right
+
+
+class ItemsOf(dict[Any, Any]):
+    """A dict subclass whose ``items()`` returns what it was given."""
+
+    listed: ClassVar[list[Any]] = []
+
+    def items(self) -> Any:
+        return list(ItemsOf.listed)
+
+
+@pytest.mark.parametrize("listed", [[("a", 1, 2)], [["a", 1]], ["ab"]], ids=repr)
+def test_dedup_refuses_a_dict_whose_items_are_not_pairs(
+    impl: Implementation, interner: intern.Interner[Any], listed: list[Any]
+) -> None:
+    pool = impl.Pool(interner)
+    ItemsOf.listed = listed
+    with pytest.raises(TypeError, match="must be pairs"):
+        pool.dedup(ItemsOf(a=1))
+
+
+class LyingLength(dict[Any, Any]):
+    def __len__(self) -> int:
+        return 99
+
+
+class LyingList(list[Any]):
+    """A list subclass whose reading methods lie; dedup reads what it stores."""
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter([fresh("other")])
+
+    def __getitem__(self, index: Any) -> Any:
+        return fresh("other")
+
+    def __len__(self) -> int:
+        return 0
+
+
+def test_dedup_reads_what_a_subclass_stores_not_what_it_says(
+    impl: Implementation, interner: intern.Interner[Any]
+) -> None:
+    pool = impl.Pool(interner)
+    key, item = pool.value(fresh("key")), pool.value(fresh("item"))
+    mapping = LyingLength({fresh("key"): fresh("item")})
+    items = LyingList([fresh("item"), fresh("item")])
+    pool.dedup([mapping, items])
+    assert next(iter(mapping)) is key
+    assert mapping[key] is item
+    stored: list[Any] = vars(list)["copy"](items)
+    assert all(each is item for each in stored)
+
+
+class Unprintable:
+    def __repr__(self) -> str:
+        raise Boom
+
+
+def test_dedup_keeps_its_error_when_a_key_on_the_path_cannot_be_shown(
+    impl: Implementation, interner: intern.Interner[Any]
+) -> None:
+    pool = impl.Pool(interner)
+    with pytest.raises(TypeError, match="unhashable") as raised:
+        pool.dedup({fresh("a"): {Unprintable(): (1, [2])}})
+    assert raised.value.__notes__ == ["(in Pool.dedup, at obj['a'][?])"]
+    deep: tuple[Any, ...] = ()
+    for _ in range(100_000):
+        deep = (deep,)
+    with pytest.raises(RecursionError, match="make_deep") as raised_deep:
+        pool.dedup({deep: 1})
+    assert raised_deep.value.__notes__ == ["(in Pool.dedup, at obj[?])"]
 
 
 def test_dedup_of_an_unhashable_item_in_a_tuple_names_where(

@@ -20,8 +20,10 @@ collection) that could change it meanwhile.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from typing import TYPE_CHECKING, Any, Self, TypeGuard, TypeVar, final
 
@@ -147,13 +149,17 @@ class Pool:
         ``rows = [pool.row(r) for r in csv.reader(file)]`` reads a CSV file with
         each distinct field value stored once.
         """
+        given = fields
         fields = tuple(fields)  # all read before any is interned, as in C
         counts = [0, 0, 0]
         canonical = self._canonical
         try:
-            return tuple([canonical(field, counts) for field in fields])
+            row = [canonical(field, counts) for field in fields]
         finally:
             self._count(counts)
+        if type(given) is tuple and all(map(_same, row, fields)):
+            return fields  # the caller's tuple, canonical already
+        return tuple(row)
 
     def dedup(self, obj: D, /) -> D:
         """Return ``obj`` with every part canonical: what a parser returned, deduplicated.
@@ -173,7 +179,8 @@ class Pool:
         returns. An error names where it happened in a note (``obj['rows'][3]``);
         parts done before it stay done. A dict changed by user code while its
         parts were being interned raises ``RuntimeError`` and is left as that
-        code left it.
+        code left it. A dict subclass gets its new keys through its own
+        ``clear`` and ``__setitem__``; if they fail, it is put back as it was.
         """
         counts = [0, 0, 0]
         try:
@@ -257,7 +264,7 @@ class _Dedup:
         while at in self.paths:
             at, step = self.paths[at]
             steps.append(step)
-        return "obj" + "".join(f"[{step!r}]" for step in reversed(steps))
+        return "obj" + "".join(f"[{_shown(step)}]" for step in reversed(steps))
 
     def part(self, value: Any, container: object, key: object) -> Any:
         """Return the canonical form of a key, value or item; schedule containers."""
@@ -291,13 +298,14 @@ class _Dedup:
         return self.part(value, container, key)
 
     def walk_dict(self, mapping: dict[Any, Any]) -> None:
-        items = list(mapping.items())
+        items = _snapshot(mapping)
         keys = [self.part(key, mapping, key) for key, _ in items]
         values = [self.child(value, mapping, key) for key, value in items]
         keys_changed = not all(map(_same, keys, (key for key, _ in items)))
         if not keys_changed and all(map(_same, values, (value for _, value in items))):
             return
-        if len(mapping) != len(items) or not all(map(_same_item, mapping.items(), items)):
+        now = _snapshot(mapping)
+        if len(now) != len(items) or not all(map(_same_item, now, items)):
             raise RuntimeError(
                 "Pool.dedup: a dict changed while its parts were being interned"
                 f" (at {self.where(mapping)}); it was left as it is"
@@ -307,11 +315,14 @@ class _Dedup:
                 if new is not old:
                     mapping[key] = new
             return
-        mapping.clear()
-        mapping.update(zip(keys, values, strict=True))
-        if len(mapping) != len(items):  # only an __eq__ that contradicts itself does this
-            mapping.clear()
-            mapping.update(items)
+        try:
+            _refill(mapping, zip(keys, values, strict=True))
+        except BaseException:
+            with contextlib.suppress(Exception):  # the error to report is the first one
+                _restore(mapping, items)
+            raise
+        if _dict_len(mapping) != len(items):  # only an __eq__ that contradicts itself
+            _restore(mapping, items)
             raise ValueError(
                 "Pool.dedup: keys of a dict compared equal once made canonical, so their"
                 f" __eq__ contradicts itself (at {self.where(mapping)});"
@@ -319,10 +330,66 @@ class _Dedup:
             )
 
     def walk_list(self, items: list[Any]) -> None:
-        for index, old in enumerate(list(items)):
+        # What the list stores, whatever a subclass's __iter__, __len__ or __getitem__ say.
+        for index, old in enumerate(_list_copy(items)):
             new = self.child(old, items, index)
-            if new is not old and index < len(items) and items[index] is old:
+            if new is not old and index < _list_len(items) and _list_item(items, index) is old:
                 items[index] = new
+
+
+# The built-in methods, for what a dict or list stores whatever a subclass says.
+_dict_len: Callable[[dict[Any, Any]], int] = vars(dict)["__len__"]
+_list_copy: Callable[[list[Any]], list[Any]] = vars(list)["copy"]
+_list_len: Callable[[list[Any]], int] = vars(list)["__len__"]
+_list_item: Callable[[list[Any], int], Any] = vars(list)["__getitem__"]
+_tuple_len: Callable[[tuple[Any, ...]], int] = vars(tuple)["__len__"]
+_tuple_item: Callable[[tuple[Any, ...], int], Any] = vars(tuple)["__getitem__"]
+_STORES: dict[type, tuple[Callable[[Any], None], Callable[[Any, Any, Any], None]]] = {
+    base: (vars(base)["clear"], vars(base)["__setitem__"]) for base in (dict, OrderedDict)
+}
+
+
+def _snapshot(mapping: dict[Any, Any]) -> list[tuple[Any, Any]]:
+    """Return ``mapping``'s items, checked to be pairs: a subclass's ``items()`` may not be."""
+    items: list[Any] = list(mapping.items())
+    if type(mapping) is dict:
+        return items
+    pairs: list[tuple[Any, Any]] = []
+    for pair in items:
+        if not _is_tuple(pair) or _tuple_len(pair) != 2:
+            raise TypeError("Pool.dedup: a dict's items() must be pairs")
+        pairs.append((_tuple_item(pair, 0), _tuple_item(pair, 1)))
+    return pairs
+
+
+def _refill(mapping: dict[Any, Any], pairs: Iterable[tuple[Any, Any]]) -> None:
+    """Empty ``mapping`` and store ``pairs``, through a subclass's own methods."""
+    mapping.clear()
+    if type(mapping) is dict:
+        mapping.update(pairs)
+        return
+    for key, value in pairs:
+        mapping[key] = value
+
+
+def _restore(mapping: dict[Any, Any], pairs: list[tuple[Any, Any]]) -> None:
+    """Put back ``pairs`` through the built-in methods, which a subclass cannot make fail.
+
+    An ``OrderedDict`` keeps its order beside the dict's storage: its own methods
+    keep both.
+    """
+    clear, store = _STORES[OrderedDict if isinstance(mapping, OrderedDict) else dict]
+    clear(mapping)
+    for key, value in pairs:
+        store(mapping, key, value)
+
+
+def _shown(step: object) -> str:
+    """Return ``repr(step)`` for a path, or ``?`` if it fails: a note must not hide the error."""
+    try:
+        return repr(step)
+    except Exception:  # noqa: BLE001 -- any failure of a user's __repr__
+        return "?"
 
 
 def _same(left: object, right: object) -> bool:

@@ -1942,7 +1942,14 @@ walk_where(walk_t *walk, Py_ssize_t at, PyObject *key)
     }
     PyObject *where = PyUnicode_FromString("obj");
     for (Py_ssize_t i = PyList_GET_SIZE(steps) - 1; where != NULL && i >= 0; i--) {
-        PyObject *longer = PyUnicode_FromFormat("%U[%R]", where, PyList_GET_ITEM(steps, i));
+        /* A key whose repr fails shows as ?: the note must not hide the error. */
+        PyObject *shown = PyObject_Repr(PyList_GET_ITEM(steps, i));
+        if (shown == NULL && PyErr_ExceptionMatches(PyExc_Exception)) {
+            PyErr_Clear();
+            shown = PyUnicode_FromString("?");
+        }
+        PyObject *longer = shown == NULL ? NULL : PyUnicode_FromFormat("%U[%U]", where, shown);
+        Py_XDECREF(shown);
         Py_SETREF(where, longer);
     }
     Py_DECREF(steps);
@@ -2164,7 +2171,33 @@ dict_unchanged(PyObject *mapping, PyObject **pairs, Py_ssize_t n)
     return same;
 }
 
-/* Empty mapping, then store the n pairs. */
+/* Put back the n pairs through the built-in methods, which a subclass cannot
+ * make fail (an OrderedDict keeps its order beside the dict's storage: its own
+ * methods keep both). */
+static int
+dict_restore(PyObject *mapping, PyObject **pairs, Py_ssize_t n)
+{
+    int ordered = PyODict_Check(mapping);
+    if (ordered) {
+        PyObject *done = PyObject_CallMethod((PyObject *)&PyODict_Type, "clear", "O", mapping);
+        if (done == NULL) {
+            return -1;
+        }
+        Py_DECREF(done);
+    }
+    else {
+        PyDict_Clear(mapping);
+    }
+    for (Py_ssize_t i = 0; i < 2 * n; i += 2) {
+        if ((ordered ? PyODict_SetItem(mapping, pairs[i], pairs[i + 1])
+                     : PyDict_SetItem(mapping, pairs[i], pairs[i + 1])) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Empty mapping, then store the n pairs, through a subclass's own methods. */
 static int
 dict_refill(PyObject *mapping, PyObject **pairs, Py_ssize_t n)
 {
@@ -2244,14 +2277,26 @@ walk_dict(walk_t *walk, Py_ssize_t at)
         goto done;
     }
     if (dict_refill(mapping, new, n) < 0) {
+        /* The error to report is this one, whether or not the dict comes back. */
+#if PY_VERSION_HEX >= 0x030C0000
+        PyObject *error = PyErr_GetRaisedException();
+#else
+        PyObject *type, *error, *traceback;
+        PyErr_Fetch(&type, &error, &traceback);
+#endif
+        if (dict_restore(mapping, old, n) < 0) {
+            PyErr_Clear();
+        }
+#if PY_VERSION_HEX >= 0x030C0000
+        PyErr_SetRaisedException(error);
+#else
+        PyErr_Restore(type, error, traceback);
+#endif
         goto done;
     }
-    Py_ssize_t size = PyObject_Length(mapping);
-    if (size < 0) {
-        goto done;
-    }
-    if (size != n) {  /* only an __eq__ that contradicts itself does this */
-        if (dict_refill(mapping, old, n) == 0) {
+    /* The storage's size: a subclass's __len__ may say anything. */
+    if (PyDict_GET_SIZE(mapping) != n) {  /* only an __eq__ that contradicts itself */
+        if (dict_restore(mapping, old, n) == 0) {
             PyObject *where = walk_where(walk, at, NULL);
             if (where != NULL) {
                 PyErr_Format(PyExc_ValueError,
