@@ -702,3 +702,14 @@ def test_stats_are_exact_under_threads(
     leaves = sum(len(list(_leaves(json.loads(line)))) for line in RECORDS)
     assert pool.stats().values == 6 * 150 * leaves
     assert pool.stats().distinct == len(pool)
+
+
+def test_dedup_compares_tuples_as_make_does_and_keeps_the_types_of_list_items(
+    impl: Implementation, interner: intern.Interner[Any]
+) -> None:
+    pool = impl.Pool(interner)
+    tuples = pool.dedup([(False, None), (0, None)])
+    assert tuples[1] is tuples[0]  # make's rule: items compare by ordinary equality
+    lists = pool.dedup([[False, None], [0, None]])
+    assert [type(row[0]) for row in lists] == [bool, int]
+    assert [type(field) for field in pool.row([0, None])] == [int, type(None)]

@@ -172,7 +172,11 @@ class Pool:
         other tuple is interned as :meth:`value_deep` does. Any other hashable
         object is a value (:meth:`value`), and anything else (a ``set``, a
         ``bytearray``) is left as it is. Equal dicts and lists are not merged:
-        they are mutable.
+        they are mutable. A tuple is compared as ``make`` compares it: its items
+        by ordinary equality, so ``(0, None)`` can come back as an equal
+        ``(False, None)`` met first; where the types of a tuple's items matter,
+        keep such rows as lists (each item is then its own value) or use
+        :meth:`row`.
 
         ``pool.dedup(json.loads(line))`` is the JSON Lines recipe; it works on
         whatever ``json``, ``tomllib``, ``csv.DictReader`` or a database driver
