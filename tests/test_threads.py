@@ -80,7 +80,7 @@ class Collector:
         rounds = 0
         while not self.stop.is_set():
             rounds += 1
-            gc.collect(2 if rounds % 10 == 0 else 0)  # the young generation holds new cycles
+            gc.collect(2 if rounds % 100 == 0 else 0)  # the young generation holds new cycles
 
     def __enter__(self) -> Self:
         self.thread.start()
