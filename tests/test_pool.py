@@ -714,6 +714,7 @@ def test_dedup_compares_tuples_as_make_does_and_keeps_the_types_of_list_items(
     pool = impl.Pool(interner)
     tuples = pool.dedup([(False, None), (0, None)])
     assert tuples[1] is tuples[0]  # make's rule: items compare by ordinary equality
-    lists = pool.dedup([[False, None], [0, None]])
+    rows: list[list[int | None]] = [[False, None], [0, None]]
+    lists = pool.dedup(rows)
     assert [type(row[0]) for row in lists] == [bool, int]
     assert [type(field) for field in pool.row([0, None])] == [int, type(None)]
