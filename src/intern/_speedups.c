@@ -2595,33 +2595,25 @@ static int
 module_exec(PyObject *module)
 {
     module_state *state = state_of_module(module);
-    state->stats_type = import_attribute("intern._stats", "Stats");
-    if (state->stats_type == NULL) {
-        return -1;
-    }
-    state->explain_unhashable = import_attribute("intern._checks", "explain_unhashable");
-    if (state->explain_unhashable == NULL) {
-        return -1;
-    }
-    state->check_metaclass = import_attribute("intern._checks", "check_metaclass");
-    if (state->check_metaclass == NULL) {
-        return -1;
-    }
-    state->check_picklable = import_attribute("intern._checks", "check_picklable");
-    if (state->check_picklable == NULL) {
-        return -1;
-    }
-    state->pool_stats_type = import_attribute("intern._stats", "PoolStats");
-    if (state->pool_stats_type == NULL) {
-        return -1;
-    }
-    state->make_deep_with = import_attribute("intern._deep", "make_deep_with");
-    if (state->make_deep_with == NULL) {
-        return -1;
-    }
-    state->getsizeof = import_attribute("sys", "getsizeof");
-    if (state->getsizeof == NULL) {
-        return -1;
+    /* What the module borrows from the Python side, and from sys. */
+    const struct {
+        PyObject **slot;
+        const char *module_name;
+        const char *name;
+    } imports[] = {
+        {&state->stats_type, "intern._stats", "Stats"},
+        {&state->pool_stats_type, "intern._stats", "PoolStats"},
+        {&state->explain_unhashable, "intern._checks", "explain_unhashable"},
+        {&state->check_metaclass, "intern._checks", "check_metaclass"},
+        {&state->check_picklable, "intern._checks", "check_picklable"},
+        {&state->make_deep_with, "intern._deep", "make_deep_with"},
+        {&state->getsizeof, "sys", "getsizeof"},
+    };
+    for (size_t i = 0; i < sizeof(imports) / sizeof(imports[0]); i++) {
+        *imports[i].slot = import_attribute(imports[i].module_name, imports[i].name);
+        if (*imports[i].slot == NULL) {
+            return -1;
+        }
     }
     state->str_sizeof = find_sizeof(&PyUnicode_Type);
     state->int_sizeof = find_sizeof(&PyLong_Type);
