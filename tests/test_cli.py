@@ -14,7 +14,11 @@ from intern import _cli
 from tests.helpers import run_cli
 
 
-@pytest.mark.parametrize("command", [[], ["scan"], ["bench"]], ids=["main", "scan", "bench"])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["scan"], ["bench"], ["duplicates"]],
+    ids=["main", "scan", "bench", "duplicates"],
+)
 def test_help_documents_the_exit_statuses(
     capsys: pytest.CaptureFixture[str], command: list[str]
 ) -> None:
@@ -29,7 +33,7 @@ def test_scan_help_says_what_is_counted(capsys: pytest.CaptureFixture[str]) -> N
     help_text = run_cli(capsys, "scan", "--help").out
     for term in ["memory as parsed", "memory deduplicated", "saving", "sys.getsizeof", "--json"]:
         assert term in help_text
-    for format_name in ["csv", "tsv", "json", "jsonl", "text", "python"]:
+    for format_name in ["csv", "tsv", "json", "jsonl", "text", "python", "pickle"]:
         assert f"\n  {format_name} (" in help_text
 
 

@@ -440,7 +440,7 @@ def test_the_format_of_standard_input_is_guessed_and_said_in_one_line(
     assert outcome.status == 0
     assert outcome.err == (
         f"python -m intern scan: reading standard input as {guessed}, guessed from its first"
-        " lines; choose with --format {csv,tsv,json,jsonl,text,python}\n"
+        " lines; choose with --format {csv,tsv,json,jsonl,text,python,pickle}\n"
     )
     report = json.loads(outcome.out)
     assert report["sources"] == [{"path": "-", "format": guessed}]

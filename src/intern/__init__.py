@@ -25,12 +25,15 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from intern._cache import CacheInfo, WeakCache, weak_cache
 from intern._cleanup import Cleanup, add_cleanup
 from intern._deep import make_deep_with
+from intern._duplicates import Duplicate, DuplicateReport, duplicates
 from intern._env import PURE_PYTHON, pure_python_chosen, running_python_m_intern
 from intern._stats import PoolStats, Stats
 
 __all__ = [
     "CacheInfo",
     "Cleanup",
+    "Duplicate",
+    "DuplicateReport",
     "Handle",
     "Interner",
     "Pool",
@@ -39,6 +42,7 @@ __all__ = [
     "WeakCache",
     "add_cleanup",
     "default",
+    "duplicates",
     "implementation",
     "make",
     "make_deep",

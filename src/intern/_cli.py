@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import runpy
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 
-from intern import _bench, _scan
+from intern import _bench, _duplicates, _scan
 from intern._lines import InputError
 from intern._text import Progress
 
@@ -32,8 +34,8 @@ exit status:
 """
 
 DESCRIPTION = """\
-See what interning saves on your data (scan), and how fast it is on this machine
-(bench)."""
+See what interning saves on your data (scan), which values your program holds many
+times (duplicates), and how fast interning is on this machine (bench)."""
 
 SCAN_DESCRIPTION = """\
 Intern every value of the inputs with a fresh intern.Interner and report records,
@@ -72,13 +74,23 @@ formats (--format, else by extension; standard input's is guessed, see below):
       a record is a whole source file; its values are its NAME and STRING tokens
       (module tokenize). Columns: NAME, STRING. Decoded as Python does (coding
       declaration, else UTF-8) unless --encoding is given.
+  pickle (.pkl, .pickle)
+      a record is a pickle (a file may hold several, one after the other); its
+      values are the strings, bytes and numbers it writes, read from its opcodes
+      (module pickletools) without loading it: no code in it runs. A value the
+      pickle memoises and refers to again is one object, counted as a value each
+      time but in memory once. The names of classes and functions it refers to
+      are not values. Columns: the types, str, bytes, int, float. After a
+      malformed or truncated pickle the rest of the input is skipped; no value
+      longer than --max-line-length bytes is read.
   Blank lines are not records. Lines of csv, tsv and text end in LF, CR LF or a
   lone CR; lines of jsonl end in LF. Without --encoding, text is UTF-8 and a byte
   order mark at the start of an input is not part of the first value.
 
 standard input (-): without --format, its format is guessed from its first lines,
-and one line on stderr says which. A JSON object on the first line is jsonl, and
-so is a JSON array followed by more lines; another start of an array or object is
+and one line on stderr says which. A pickle of protocol 2 or later is pickle. A
+JSON object on the first line is jsonl, and so is a JSON array followed by more
+lines; another start of an array or object is
 json; lines with commas or tabs that the csv module's Sniffer takes for CSV or
 TSV are csv or tsv; anything else is text.
 
@@ -89,7 +101,7 @@ limits, so that memory depends on the distinct values, not on the input's shape:
   first {_scan.MAX_COLUMNS:,} columns seen are told apart; values of later ones count
   together, as one column named "{_scan.OTHER_COLUMNS}".
 
-binary input: without --encoding, an input that looks binary (a known file
+binary input: without --encoding, an input that looks binary (pickles aside) (a known file
 signature, a UTF-16 or UTF-32 byte order mark, or NUL bytes near its start) is
 refused, even with --skip-bad, with one line saying what it looks like.
 
@@ -188,6 +200,40 @@ exit status:
 """
 
 
+DUPLICATES_DESCRIPTION = """\
+Run a Python script (or, with -m, a module) as __main__, as python itself would,
+then report the values still alive when it ends that are held as several equal
+but separate objects: the script's globals, and everything else the garbage
+collector tracks, with the data they hold (see intern.duplicates). The report
+goes to standard output after the script's own output, also when the script
+raised an exception or called sys.exit."""
+
+DUPLICATES_EPILOG = f"""\
+what is counted: values (str, bytes, int, float, complex, and tuples and
+frozensets of values) reached through data: items of lists, tuples, dicts (keys
+and values), sets, frozensets and deques, and attributes and slots of instances;
+not the inside of classes, functions, modules or code. Each object counts once,
+however many places hold it. A group is a value held by two or more separate
+objects; its waste is sys.getsizeof of every copy but the first.
+
+the table: the --top N groups wasting the most (default 20), each with its type,
+value, copies, bytes wasted, and up to three places holding copies, such as
+"value of dict key 'origin'", "Flight.origin" (an attribute or slot), "list",
+"tuple[3]".
+
+--json prints one JSON object with the keys rows (each with type, value, copies,
+wasted_bytes and held_by), values, distinct and wasted_bytes.
+
+exit status:
+  {EXIT_OK}    the script ended (every status is the script's own, as if it ran alone)
+  1    the script raised an exception: its traceback is on stderr, before the
+       report; or it called sys.exit with a message, which is on stderr
+  {EXIT_USAGE}    usage error, or a script that cannot be opened
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C) while the script ran
+  N    the status the script gave sys.exit
+"""
+
+
 def _text_encoding(name: str) -> str:
     try:
         b"\n".decode(name, "ignore")  # empty input would skip the codec lookup
@@ -266,6 +312,22 @@ def _parser() -> argparse.ArgumentParser:
         f" (default: {_scan.MAX_LINE_LENGTH:,})",
     )
 
+    duplicates = _add_command(
+        commands.add_parser,
+        "duplicates",
+        "run a script and show which values it holds many times",
+        DUPLICATES_DESCRIPTION,
+        DUPLICATES_EPILOG,
+    )
+    duplicates.set_defaults(command=_run_duplicates)
+    duplicates.add_argument(
+        "--top", type=_positive, default=20, metavar="N", help="list N groups (default: 20)"
+    )
+    duplicates.add_argument(
+        "-m", dest="module", metavar="MODULE", help="run a module, not a script"
+    )
+    duplicates.usage = f"{PROG} duplicates [-h] [--json] [--top N] (SCRIPT | -m MODULE) [ARGS...]"
+
     bench = _add_command(
         commands.add_parser,
         "bench",
@@ -342,6 +404,90 @@ def _run_scan(arguments: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _split_program(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Split the arguments of ``duplicates`` from the program's: SCRIPT on, or after -m MODULE."""
+    if not argv or argv[0] != "duplicates":
+        return argv, []
+    index = 1
+    while index < len(argv):
+        argument = argv[index]
+        if argument in {"--top", "-m"}:
+            index += 2
+            if argument == "-m":
+                break
+        elif argument.startswith("-m"):  # -mMODULE
+            index += 1
+            break
+        elif argument.startswith("-") and argument != "-":
+            index += 1
+        else:
+            break
+    return argv[:index], argv[index:]
+
+
+def _run_duplicates(arguments: argparse.Namespace) -> int:
+    """Run the program as python would, then report what it holds many times.
+
+    Its exceptions and exit status are its own: the report comes between its end
+    and the exit.
+    """
+    program: list[str] = arguments.program
+    module: str | None = arguments.module
+    if module is None and not program:
+        print(f"{PROG} duplicates: error: give a SCRIPT to run, or -m MODULE", file=sys.stderr)
+        return EXIT_USAGE
+    if module is None and not os.path.isfile(program[0]):
+        print(f"{PROG} duplicates: error: can't open file {program[0]!r}", file=sys.stderr)
+        return EXIT_USAGE
+    saved_argv, saved_path = sys.argv[:], sys.path[:]
+    status = EXIT_OK
+    # What keeps the program's globals alive till the report is made: the dict
+    # runpy returns, or the exception whose traceback's frames hold them.
+    program_globals: dict[str, object] | None = None
+    ended_by: BaseException | None = None
+    try:
+        if module is not None:
+            sys.argv = [module, *program]
+            program_globals = runpy.run_module(module, run_name="__main__", alter_sys=True)
+        else:
+            sys.argv = program[:]
+            sys.path.insert(0, os.path.dirname(os.path.abspath(program[0])))
+            program_globals = runpy.run_path(program[0], run_name="__main__")
+    except SystemExit as exit_:
+        ended_by = exit_
+        status = _exit_status(exit_.code)
+    except BaseException as error:  # noqa: BLE001 (the program's own, reported as python would)
+        ended_by = error
+        _print_program_traceback(error)
+        status = EXIT_INTERRUPTED if isinstance(error, KeyboardInterrupt) else EXIT_BAD_INPUT
+    finally:
+        sys.argv, sys.path[:] = saved_argv, saved_path
+    sys.stdout.flush()
+    report = _duplicates.duplicates(top=arguments.top)
+    del program_globals, ended_by
+    print(json.dumps(report.as_json()) if arguments.json else report)
+    return status
+
+
+def _exit_status(code: object) -> int:
+    """Return the exit status python gives for ``sys.exit(code)``; print a message as it does."""
+    if code is None:
+        return EXIT_OK
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _print_program_traceback(error: BaseException) -> None:
+    """Print the traceback of the program's exception, without this module's or runpy's frames."""
+    frames = error.__traceback__
+    while frames is not None and frames.tb_frame.f_globals.get("__name__") in {__name__, "runpy"}:
+        frames = frames.tb_next
+    sys.stdout.flush()
+    traceback.print_exception(type(error), error, frames, file=sys.stderr)
+
+
 def _run_bench(arguments: argparse.Namespace) -> int:
     if arguments.json and arguments.svg == "-":
         print(
@@ -365,8 +511,11 @@ def _run_bench(arguments: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line on ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
     parser = _parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    own, program = _split_program(argv)
     try:
-        arguments = parser.parse_args(argv)
+        arguments = parser.parse_args(own)
+        arguments.program = program
     except SystemExit as exit_:  # --help, or a usage error argparse has reported
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     command: Callable[[argparse.Namespace], int] = arguments.command

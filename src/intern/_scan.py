@@ -25,6 +25,8 @@ What a record, a value and a column are, per format (``--help`` says the same):
   true, false, null); columns by key path (``$.user.name``, ``$.tags[]``).
 - text: a line; every whitespace-separated word; columns by position.
 - python: a whole source file; every NAME and STRING token; columns by token type.
+- pickle: each pickle in the file; every string, bytes and number it writes,
+  read from its opcodes without loading it (``intern._pickles``); columns by type.
 """
 
 from __future__ import annotations
@@ -46,17 +48,18 @@ from typing import BinaryIO, cast
 from intern import Handle, Interner
 from intern._json_records import MalformedJSON, json_problem, json_records
 from intern._lines import InputError, decoded, lines, peek, raw_pieces
+from intern._pickles import PICKLE_SIGNATURE, MalformedPickle, Pickled, read_pickles
 from intern._sniff import HEAD, binary_problem, guess_format
 from intern._text import Progress, format_bytes, render_table
 
-Scalar = str | int | float | bool | None
+Scalar = str | bytes | int | float | bool | None
 Record = Iterable[tuple[str, Scalar]]
 """The (column, value) pairs of one record."""
 
-BadRecord = Callable[[int, str], None]
-"""Called with the line and a description of a malformed record, or of a line too long."""
+BadRecord = Callable[[int | None, str], None]
+"""Called with the line (None if it has none) and what is wrong with a record."""
 
-FORMATS = ("csv", "tsv", "json", "jsonl", "text", "python")
+FORMATS = ("csv", "tsv", "json", "jsonl", "text", "python", "pickle")
 EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "tsv",
@@ -65,6 +68,8 @@ EXTENSIONS = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".py": "python",
+    ".pkl": "pickle",
+    ".pickle": "pickle",
 }
 """Formats by file extension; any other file is text, and standard input is guessed."""
 
@@ -302,6 +307,12 @@ class _Tally:
             elif new_object:
                 column.bytes_as_parsed += size
 
+    def add_references(self, names: Iterable[str]) -> None:
+        """Count values that are objects met before, in columns ``names``: no memory."""
+        for name in names:
+            column = self.columns.get(name) or self._new_column(name)
+            column.values += 1
+
     def _new_column(self, name: str) -> _Column:
         if len(self.columns) < MAX_COLUMNS:
             column = self.columns[name] = _Column(name)
@@ -356,7 +367,7 @@ def scan(
             if records == options.limit:
                 break
 
-            def bad(line: int, message: str, source: Source = source) -> None:
+            def bad(line: int | None, message: str, source: Source = source) -> None:
                 nonlocal bad_records
                 if not options.skip_bad:
                     raise InputError(source.name, line, message)
@@ -365,16 +376,24 @@ def scan(
             try:
                 with source.open() as binary:
                     head, first = peek(raw_pieces(binary), HEAD)
-                    problem = None if options.encoding else binary_problem(head, source.path)
-                    if problem:
-                        raise InputError(source.name, None, problem)
+                    if source.format is None and head.startswith(PICKLE_SIGNATURE):
+                        source = Source(source.path, "pickle")
+                        _say_guessed("pickle", progress, note)
+                    if source.format != "pickle" and not options.encoding:
+                        problem = binary_problem(head, source.path)
+                        if problem:
+                            raise InputError(source.name, None, problem)
                     if source.format is None:
                         source = Source(source.path, _guess_format(head, options, progress, note))
                     opened.append(source)
-                    by_line = source.format != "json"
+                    by_line = source.format not in {"json", "pickle"}
                     raw = itertools.chain(first, raw_pieces(binary, by_line=by_line))
                     for record in _read_source(source, raw, options, bad):
-                        tally.add(record)
+                        if isinstance(record, Pickled):
+                            tally.add(record.values)
+                            tally.add_references(record.references)
+                        else:
+                            tally.add(record)
                         records += 1
                         if progress and progress.due():
                             progress.show(f"scanning {source.name}: record {records:,}")
@@ -412,14 +431,19 @@ def _guess_format(
     guessed = guess_format(head, options.encoding or DEFAULT_ENCODING, whole=len(head) < HEAD)
     if guessed is None:
         return "text"  # blank: nothing to tell, and no records either way
+    _say_guessed(guessed, progress, note)
+    return guessed
+
+
+def _say_guessed(guessed: str, progress: Progress | None, note: Note | None) -> None:
     if note:
         if progress:
             progress.clear()
+        start = "bytes" if guessed == "pickle" else "lines"
         note(
-            f"reading standard input as {guessed}, guessed from its first lines;"
+            f"reading standard input as {guessed}, guessed from its first {start};"
             f" choose with --format {{{','.join(FORMATS)}}}"
         )
-    return guessed
 
 
 def _describe(sources: Sequence[Source], shown: int = 5) -> str:
@@ -431,10 +455,12 @@ def _describe(sources: Sequence[Source], shown: int = 5) -> str:
 
 def _read_source(
     source: Source, raw: Iterator[bytes], options: Options, bad: BadRecord
-) -> Iterator[Record]:
+) -> Iterator[Record | Pickled]:
     """Read the records of one input, in its format."""
     if source.format == "python":
         return _read_python(raw, source.name, options, bad)
+    if source.format == "pickle":
+        return _read_pickles(raw, options, bad)
     text = decoded(
         raw,
         source.name,
@@ -653,6 +679,14 @@ def _read_python(
         bad(error.args[0], f"a line longer than {max_length:,} characters; see --max-line-length")
         return
     yield tokens
+
+
+def _read_pickles(raw: Iterator[bytes], options: Options, bad: BadRecord) -> Iterator[Pickled]:
+    """Each pickle is a record; after a malformed one, the rest of the input is skipped."""
+    try:
+        yield from read_pickles(raw, options.max_line_length)
+    except MalformedPickle as error:
+        bad(None, f"{error.message} (at byte {error.offset:,})")
 
 
 def describe_standard_library(root: Path, sources: Sequence[Source]) -> str:

@@ -1,0 +1,588 @@
+"""``intern.duplicates``: which equal values a program holds as separate objects.
+
+The census walks the data reachable from its starting points in two passes.
+The first counts: for each value type, a dict from value (or, for tuples and
+frozensets, a key that keeps element types apart) to the first object seen with
+it; a value met again as another object starts a group of copies, which keeps
+the ids of its copies so that one object held in many places counts once. The
+second pass walks again only to say where the copies of the reported groups are
+held, and stops as soon as each has its places.
+
+Nothing here runs the program's code: values are hashed as their built-in base
+type (a ``str`` subclass by a plain ``str`` copy of it), containers are read
+with their base type's methods, and attributes by ``gc.get_referents``, which,
+unlike ``vars()``, does not give an instance a dict it did not have yet.
+"""
+
+from __future__ import annotations
+
+import collections
+import gc
+import math
+import sys
+import types
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+from intern._text import format_bytes, render_table
+
+VALUE_TYPES: tuple[type, ...] = (str, bytes, int, float, complex, tuple, frozenset)
+"""The immutable built-in types whose objects are values (subclasses included)."""
+
+HELD_BY = 3
+"""Places listed for each reported group."""
+
+_LEAVES = (str, bytes, int, float, complex)
+_SINGLETONS = (type(None), bool, type(...), type(NotImplemented))
+
+_OPAQUE: tuple[type, ...] = (
+    type,
+    types.ModuleType,
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodType,
+    types.CodeType,
+    types.FrameType,
+    types.TracebackType,
+    types.GeneratorType,
+    types.CoroutineType,
+    types.AsyncGeneratorType,
+    types.CellType,
+    types.MappingProxyType,
+    types.MethodWrapperType,
+    types.WrapperDescriptorType,
+    types.MethodDescriptorType,
+    types.ClassMethodDescriptorType,
+    types.GetSetDescriptorType,
+    types.MemberDescriptorType,
+    staticmethod,
+    classmethod,
+    property,
+    memoryview,  # its referent is the buffer's owner, not data it holds
+)
+"""Not data: the walk does not look inside these (weak references aside, below)."""
+
+_MAX_KEY_DEPTH = 100
+"""Tuples and frozensets nested deeper than this are walked but not grouped."""
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A value held as several separate objects."""
+
+    type: type
+    """The value's type: equal values of different types are different values."""
+    value: object
+    """The first copy found."""
+    copies: int
+    """How many separate objects hold the value (at least 2)."""
+    wasted_bytes: int
+    """``sys.getsizeof`` of every copy but the first: what sharing one object saves."""
+    held_by: tuple[str, ...]
+    """Up to three places that hold copies, such as ``value of dict key 'origin'``."""
+
+    def as_json(self) -> dict[str, object]:
+        """Return the group as a JSON-ready object.
+
+        ``type`` is the type's name; ``value`` is the value itself for a ``str``,
+        an ``int`` or a finite ``float``, else its ``repr``.
+        """
+        value = self.value
+        plain = type(value) in (str, int) or (type(value) is float and math.isfinite(value))
+        return {
+            "type": self.type.__name__,
+            "value": value if plain else repr(value),
+            "copies": self.copies,
+            "wasted_bytes": self.wasted_bytes,
+            "held_by": list(self.held_by),
+        }
+
+
+@dataclass(frozen=True)
+class DuplicateReport:
+    """What ``intern.duplicates`` found: the most wasteful groups first, and totals.
+
+    Its fields are the keys of ``as_json``.
+    """
+
+    rows: tuple[Duplicate, ...]
+    """The ``top`` groups of two or more copies, by bytes wasted (ties: most copies)."""
+    values: int
+    """Value objects seen, each object once."""
+    distinct: int
+    """Distinct values among them."""
+    wasted_bytes: int
+    """Bytes wasted by every group, not only those in ``rows``."""
+
+    def as_json(self) -> dict[str, object]:
+        """Return the report as one JSON-ready object."""
+        return {
+            "rows": [row.as_json() for row in self.rows],
+            "values": self.values,
+            "distinct": self.distinct,
+            "wasted_bytes": self.wasted_bytes,
+        }
+
+    def __str__(self) -> str:
+        copies = self.values - self.distinct
+        lines = [
+            f"{self.values:,} value objects, {self.distinct:,} distinct values:"
+            f" {copies:,} copies waste {format_bytes(self.wasted_bytes)}"
+        ]
+        if not self.rows:
+            return "\n".join([*lines, "no value is held as more than one object"])
+        table = [
+            [
+                row.type.__name__,
+                short_repr(row.value),
+                f"{row.copies:,}",
+                format_bytes(row.wasted_bytes),
+                ", ".join(row.held_by) or "-",
+            ]
+            for row in self.rows
+        ]
+        header = ["type", "value", "copies", "wasted", "held by"]
+        lines += ["", f"values held as the most wasteful copies (top {len(self.rows)}):"]
+        lines += ["  " + line for line in render_table(header, table, "llrrl")]
+        return "\n".join(lines)
+
+
+def duplicates(*roots: object, top: int = 20) -> DuplicateReport:
+    """Report the values held as several equal but separate objects.
+
+    Looks at the values reachable from ``roots`` through data: the items of lists,
+    tuples, dicts (keys and values), sets, frozensets and deques, and the
+    attributes and slots of instances; not inside classes, functions, modules or
+    code. With no roots, looks at every object the garbage collector tracks and
+    at the data reachable from them. A value is an object of ``str``, ``bytes``,
+    ``int``, ``float``, ``complex``, or a ``tuple`` or ``frozenset`` of values;
+    subclasses are kept apart by type as ``make`` does, elements of tuples and
+    frozensets too. Each object counts once however many places hold it:
+    interned strings, or values shared through ``intern.make``, are one object,
+    not copies. ``held_by`` names places among those of the first copies found
+    after the first.
+
+    Looking changes nothing (no instance is given a ``__dict__``) and runs none
+    of the program's code; afterwards the report keeps only the ``value`` of
+    each row alive. Other threads should be quiet meanwhile: an object they free
+    during the walk may be miscounted.
+
+    Raises ``TypeError`` if ``top`` is not an int, ``ValueError`` if negative.
+
+    >>> import intern
+    >>> rows = [["GET", "/"], ["".join(["G", "E", "T"]), "/"]]
+    >>> report = intern.duplicates(rows)
+    >>> report.rows[0].value, report.rows[0].copies, report.rows[0].held_by
+    ('GET', 2, ('list',))
+    """
+    if isinstance(top, bool) or not isinstance(top, int):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise TypeError(f"top must be an int, not {type(top).__name__}")
+    if top < 0:
+        raise ValueError(f"top must be 0 or more, not {top}")
+    if roots:
+        starts: list[tuple[object, list[object]]] = [(None, list(roots))]
+    else:
+        # Values the collector tracks come last: found first inside the dicts
+        # and lists that hold them, they are found with the place they are held.
+        tracked = gc.get_objects()
+        values = [obj for obj in tracked if isinstance(obj, VALUE_TYPES)]
+        others = [obj for obj in tracked if not isinstance(obj, VALUE_TYPES)]
+        del tracked
+        starts = [(_UNKNOWN, others), (_UNKNOWN, values)]
+    census = _Census(starts)
+    del starts
+    groups = sorted(census.groups(), key=_most_wasteful)
+    rows = tuple(
+        Duplicate(group.type, group.first, group.copies, group.wasted_bytes, _places(group))
+        for group in groups[:top]
+    )
+    wasted = sum(group.wasted_bytes for group in groups)
+    return DuplicateReport(rows, census.values, census.distinct(), wasted)
+
+
+SAMPLED_HOLDERS = 16
+"""The places of at most this many copies of a value are kept, to name HELD_BY of them."""
+
+
+class _Group:
+    """The separate copies of one value, and where the first few of them are held."""
+
+    __slots__ = ("copies", "first", "holders", "order", "type", "wasted_bytes")
+
+    def __init__(self, kind: type, first: object, order: int) -> None:
+        self.type = kind
+        self.first = first
+        self.copies = 1
+        self.wasted_bytes = 0
+        self.order = order
+        self.holders: list[tuple[object, int]] = []
+        """(holder, position in its contents), or (None, position among the roots)."""
+
+    def add(self, copy: object, holder: object, position: int) -> None:
+        self.copies += 1
+        self.wasted_bytes += sys.getsizeof(copy)
+        if len(self.holders) < SAMPLED_HOLDERS:
+            self.holders.append((holder, position))
+
+
+def _most_wasteful(group: _Group) -> tuple[int, int, int]:
+    return -group.wasted_bytes, -group.copies, group.order
+
+
+class _Census:
+    """Every value object reachable from ``starts``, by type and value, once each.
+
+    ``firsts`` maps each value type to a dict from value (or ``value_key``) to
+    the first object seen with it, replaced by a ``_Group`` once a copy turns up.
+    """
+
+    def __init__(self, starts: list[tuple[object, list[object]]]) -> None:
+        self.firsts: dict[type, dict[object, Any]] = {kind: {} for kind in _LEAVES}
+        self.values = 0
+        self.groups_made = 0
+        visited = _Visited()
+        for _, objects in starts:
+            visited.add(id(objects))
+        firsts, first_visit, add = self.firsts, visited.add, self._add
+        getsizeof, chunks = sys.getsizeof, visited.chunks
+        leaf_tables = dict(firsts)  # the leaf types' tables, before other types join them
+        copies = 0
+        stack: list[object] = []
+        for holder, children in _contents_of_each(starts, stack):
+            for position, child in enumerate(children):
+                kind = type(child)
+                table = leaf_tables.get(kind)
+                if table is not None:
+                    entry = table.setdefault(child, child)
+                    if entry is child:
+                        continue
+                    if type(entry) is _Group:
+                        # The hot path of duplicated data: _Visited.add and _Group.add, inline.
+                        group: _Group = entry
+                        if group.first is child:
+                            continue
+                        address = id(child)
+                        chunk = chunks.get(address >> 20)
+                        if chunk is None:
+                            chunk = chunks[address >> 20] = bytearray(_CHUNK)
+                        slot = (address >> 4) & _SLOTS
+                        bit = 1 << (slot & 7)
+                        if chunk[slot >> 3] & bit:
+                            continue
+                        chunk[slot >> 3] |= bit
+                        group.copies += 1
+                        group.wasted_bytes += getsizeof(child)
+                        if len(group.holders) < SAMPLED_HOLDERS:
+                            group.holders.append((holder, position))
+                        copies += 1
+                    elif first_visit(id(child)):
+                        add(kind, child, entry, child, holder, position)
+                    continue
+                if kind in _SINGLETONS or not first_visit(id(child)):
+                    continue
+                if isinstance(child, VALUE_TYPES):
+                    key = value_key(child)
+                    if key is not None:
+                        table = firsts.setdefault(kind, {})
+                        entry = table.setdefault(key, child)
+                        if entry is child:
+                            self.values += 1
+                        else:
+                            add(kind, key, entry, child, holder, position)
+                if has_contents(child):
+                    stack.append(child)
+        self.values += copies + sum(len(table) for kind, table in firsts.items() if kind in _LEAVES)
+
+    def _add(
+        self, kind: type, key: object, entry: object, copy: object, holder: object, position: int
+    ) -> None:
+        """Count ``copy``, a separate object equal to ``entry`` (or to its group's first)."""
+        if type(entry) is not _Group:
+            self.groups_made += 1
+            entry = self.firsts[kind][key] = _Group(kind, entry, self.groups_made)
+        entry.add(copy, holder, position)
+        self.values += 1
+
+    def groups(self) -> Iterator[_Group]:
+        for table in self.firsts.values():
+            for entry in table.values():
+                if type(entry) is _Group:
+                    yield entry
+
+    def distinct(self) -> int:
+        return sum(len(table) for table in self.firsts.values())
+
+
+_UNKNOWN = object()
+"""The holder of what the collector tracks: not known (it is not data, or not tracked)."""
+
+
+_CHUNK = 1 << 13  # bytes of bits for a MiB of memory, a bit per 16 bytes
+_SLOTS = (1 << 16) - 1
+
+
+class _Visited:
+    """A set of live objects' addresses, a bit for every 16 bytes of memory touched.
+
+    A set of ids would cost some 70 bytes per object; this costs 8 KiB for each
+    MiB of memory that holds an object visited. Objects take 16 bytes at least,
+    so no two share a bit.
+    """
+
+    __slots__ = ("chunks",)
+
+    def __init__(self) -> None:
+        self.chunks: dict[int, bytearray] = {}
+
+    def add(self, address: int) -> bool:
+        """Mark ``address``; say whether it was unmarked."""
+        chunk = self.chunks.get(address >> 20)
+        if chunk is None:
+            chunk = self.chunks[address >> 20] = bytearray(_CHUNK)
+        slot = (address >> 4) & _SLOTS
+        byte, bit = slot >> 3, 1 << (slot & 7)
+        if chunk[byte] & bit:
+            return False
+        chunk[byte] |= bit
+        return True
+
+
+def _contents_of_each(
+    starts: list[tuple[object, list[object]]], stack: list[object]
+) -> Iterator[tuple[object, list[object]]]:
+    """Yield each group of starts, then each object pushed on ``stack``, with its contents.
+
+    The caller pushes; the stack is emptied after each group of starts, before the next.
+    """
+    for start in starts:
+        yield start
+        while stack:
+            holder = stack.pop()
+            yield holder, contents(holder)
+
+
+def _places(group: _Group) -> tuple[str, ...]:
+    """Name up to HELD_BY different places among those sampled for ``group``."""
+    places: list[str] = []
+    for holder, position in group.holders:
+        place = describe(holder, position)
+        if place is not None and place not in places:
+            places.append(place)
+            if len(places) == HELD_BY:
+                break
+    return tuple(places)
+
+
+def describe(holder: object, position: int) -> str | None:
+    """Say in words which place of ``holder`` its ``position``-th content is."""
+    owner: object = holder  # not narrowed by the isinstance checks below
+    if holder is None:
+        return f"argument {position}"
+    if holder is _UNKNOWN:
+        return None
+    kind = type(holder)
+    name = kind.__name__
+    children = contents(holder)
+    if position >= len(children):
+        return None  # changed since
+    if _is_container(holder):
+        items = len(_read_items(holder))
+        if isinstance(holder, dict) and position < items:
+            keys = items // 2
+            if position < keys:
+                return f"{name} key {short_repr(children[position])}"
+            return f"value of {name} key {short_repr(children[position - keys])}"
+        if isinstance(holder, tuple) and position < items:
+            return f"{name}[{position}]"
+        if position < items:
+            return name
+    attribute = attribute_name(owner, children[position])
+    return f"{name}.{attribute}" if attribute else f"{name} attribute"
+
+
+def has_contents(obj: object) -> bool:
+    """Say whether ``obj`` may hold data: not a leaf value without attributes, nor code."""
+    kind = type(obj)
+    if kind in _LEAVES or kind in _SINGLETONS or isinstance(obj, _OPAQUE):
+        return False
+    return not isinstance(obj, _LEAVES) or bool(kind.__dictoffset__)
+
+
+def contents(obj: object) -> list[object]:
+    """List what ``obj`` holds as data, without running its code or changing it.
+
+    A dict gives its keys, then its values; a sequence or a set its items; any
+    other object its attributes and slots, after the items of a built-in
+    container it derives from.
+    """
+    kind = type(obj)
+    if kind is tuple or kind is list or kind is frozenset:
+        return list(cast("Iterable[object]", obj))
+    if kind is dict or kind is set:
+        return _read_items(obj)
+    if kind in _LEAVES:
+        return []
+    items = _read_items(obj) if _is_container(obj) else []
+    held = {id(item) for item in items}
+    held.add(id(kind))
+    items += (
+        child
+        for child in gc.get_referents(obj)
+        if id(child) not in held and not isinstance(child, _OPAQUE)
+    )
+    return items
+
+
+def _is_container(obj: object) -> bool:
+    return isinstance(obj, _CONTAINERS)
+
+
+def _read_items(container: object) -> list[object]:
+    """Read the items of a built-in container, or of a subclass, by the base's methods."""
+    if isinstance(container, dict):
+        snapshot = _copy_dict(cast("dict[object, object]", container))
+        return [*snapshot, *snapshot.values()]
+    for base, read in _BASE_READERS:
+        if isinstance(container, base):
+            try:
+                return list(read(container))
+            except RuntimeError:  # a deque changed size while it was read
+                return []
+    return []
+
+
+_CONTAINERS = (dict, list, tuple, set, frozenset, collections.deque)
+
+
+# The base types' own methods: a subclass's overrides must not run. (pyright cannot
+# tell the item type of a method taken from a generic class, hence the ignores.)
+def _copy_dict(container: dict[object, object]) -> dict[object, object]:
+    return dict.copy(container)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+
+
+def _copy_list(container: list[object]) -> list[object]:
+    return list.copy(container)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+
+
+def _iterate_tuple(container: tuple[object, ...]) -> Iterator[object]:
+    return tuple.__iter__(container)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+
+
+def _copy_set(container: set[object]) -> set[object]:
+    return set.copy(container)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+
+
+def _iterate_frozenset(container: frozenset[object]) -> Iterator[object]:
+    return frozenset.__iter__(container)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+
+
+def _iterate_deque(container: collections.deque[object]) -> Iterator[object]:
+    return collections.deque.__iter__(container)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+
+
+_BASE_READERS: tuple[tuple[type, Callable[[Any], Iterable[object]]], ...] = (
+    (list, _copy_list),
+    (tuple, _iterate_tuple),
+    (set, _copy_set),
+    (frozenset, _iterate_frozenset),
+    (collections.deque, _iterate_deque),
+)
+
+
+def value_key(value: object, depth: int = 0) -> Hashable | None:
+    """Return what stands for ``value`` among values of its type, or None if not a value.
+
+    For a built-in leaf type, the value itself; for a subclass, a plain copy (so
+    that no ``__hash__`` or ``__eq__`` of the program runs); for a tuple or
+    frozenset, its elements' keys with their types, so that ``(1, 2)`` and
+    ``(1.0, 2)`` are different values. None if an element is not a value, or for
+    tuples and frozensets nested deeper than ``_MAX_KEY_DEPTH``.
+    """
+    kind = type(value)
+    if kind in _LEAVES:
+        return value
+    for base, plain in _PLAIN_COPIES:
+        if isinstance(value, base):
+            return plain(value)
+    if depth >= _MAX_KEY_DEPTH:
+        return None
+    if isinstance(value, tuple):
+        items = _iterate_tuple(cast("tuple[object, ...]", value))
+    elif isinstance(value, frozenset):
+        items = _iterate_frozenset(cast("frozenset[object]", value))
+    else:
+        return None
+    keys: list[tuple[type, Hashable]] = []
+    for item in items:
+        key = value_key(item, depth + 1)
+        if key is None:
+            return None
+        keys.append((type(item), key))
+    return tuple(keys) if isinstance(value, tuple) else frozenset(keys)
+
+
+_PLAIN_COPIES: tuple[tuple[type, Callable[[Any], object]], ...] = (
+    (str, str.__str__),
+    (bytes, bytes.__bytes__),
+    (int, int.__index__),
+    (float, float.__float__),
+    (complex, complex.__complex__),
+)
+"""The base type's own copy of a value of a subclass: no method of the subclass runs."""
+
+
+def attribute_name(holder: object, child: object) -> str | None:
+    """Find the name of the attribute or slot of ``holder`` that is ``child``.
+
+    Slots are read through their descriptors; other attributes are looked up by
+    the names the class declares or its methods use, skipping every name the
+    class itself defines (a property would run code), so that no code runs and
+    no ``__dict__`` is made.
+    """
+    kind = type(holder)
+    if kind.__name__ == "Handle" and kind.__module__.startswith("intern"):
+        return "value"
+    defined: set[str] = set()
+    names: list[str] = []
+    for klass in kind.__mro__:
+        for name, attribute in vars(klass).items():
+            defined.add(name)
+            if isinstance(attribute, types.MemberDescriptorType):
+                try:
+                    if attribute.__get__(holder, kind) is child:
+                        return name
+                except AttributeError:  # an empty slot
+                    pass
+            elif isinstance(attribute, types.FunctionType):
+                names += _names_used(attribute.__code__)
+        names += _names_declared(klass)
+    for name in dict.fromkeys(names):
+        if name not in defined:
+            try:
+                if object.__getattribute__(holder, name) is child:
+                    return name
+            except AttributeError:
+                pass
+    return None
+
+
+def _names_used(code: types.CodeType) -> Iterator[str]:
+    yield from code.co_names
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            yield from _names_used(constant)
+
+
+def _names_declared(klass: type) -> list[str]:
+    declared = vars(klass)
+    names: list[object] = list(cast("dict[object, object]", declared.get("__annotations__", {})))
+    for attribute in ("__static_attributes__", "__match_args__"):
+        names += cast("tuple[object, ...]", declared.get(attribute, ()))
+    return [name for name in names if isinstance(name, str)]
+
+
+def short_repr(value: object, width: int = 40) -> str:
+    """``repr(value)``, cut to ``width`` characters with ``...``."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
