@@ -206,8 +206,9 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS[0])
 def demo(session: nox.Session) -> None:
-    """Run the README's quick start, its recipe and its main job, as a newcomer would."""
+    """Run the README's quick start, its recipe, its main job and its duplicates report."""
     session.install(".")
     session.run("python", "examples/quickstart.py")
     session.run("python", "examples/mmap_cache.py")
     session.run("python", "-m", "intern", "scan")
+    session.run("python", "-m", "intern", "duplicates", "--top", "6", "examples/flights.py")

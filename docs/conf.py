@@ -16,14 +16,14 @@ from pathlib import Path
 
 
 def _write_command_help() -> None:
-    """Write what ``python -m intern scan --help`` and ``bench --help`` print.
+    """Write what ``python -m intern`` prints for the ``--help`` of each command.
 
     The command line's reference is its help, written once, in ``_cli.py``: the
     documentation includes it as the command prints it (docs/_generated/).
     """
     generated = Path(__file__).parent / "_generated"
     generated.mkdir(exist_ok=True)
-    for command in ("scan", "bench"):
+    for command in ("scan", "duplicates", "bench"):
         printed = subprocess.run(  # noqa: S603 -- this Python, on its own command line
             [sys.executable, "-m", "intern", command, "--help"],
             capture_output=True,

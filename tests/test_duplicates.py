@@ -157,6 +157,15 @@ def test_up_to_three_places_are_named() -> None:
     }
 
 
+def test_a_place_holding_many_copies_is_found_after_thousands_in_another() -> None:
+    value = unique("status")
+    data = [[Flight(copy(value), 1) for _ in range(5000)], [{"status": copy(value)}] * 1]
+    data.append([{"status": copy(value)} for _ in range(200)])
+    row = row_for(intern.duplicates(data), value)
+    assert row.copies == 5201
+    assert set(row.held_by) == {"Flight.origin", "value of dict key 'status'"}
+
+
 def test_a_root_is_an_argument() -> None:
     value = unique("root")
     row = row_for(intern.duplicates(copy(value), copy(value)), value)

@@ -160,8 +160,9 @@ def duplicates(*roots: object, top: int = 20) -> DuplicateReport:
     subclasses are kept apart by type as ``make`` does, elements of tuples and
     frozensets too. Each object counts once however many places hold it:
     interned strings, or values shared through ``intern.make``, are one object,
-    not copies. ``held_by`` names places among those of the first copies found
-    after the first.
+    not copies. ``held_by`` names up to three places found holding copies: those
+    of the first 64 copies of a value found after the first, then of one copy in
+    64, so that a place holding many is not missed.
 
     Looking changes nothing (no instance is given a ``__dict__``) and runs none
     of the program's code; afterwards the report keeps only the ``value`` of
@@ -201,14 +202,10 @@ def duplicates(*roots: object, top: int = 20) -> DuplicateReport:
     return DuplicateReport(rows, census.values, census.distinct(), wasted)
 
 
-SAMPLED_HOLDERS = 16
-"""The places of at most this many copies of a value are kept, to name HELD_BY of them."""
-
-
 class _Group:
-    """The separate copies of one value, and where the first few of them are held."""
+    """The separate copies of one value, and the first few places that hold them."""
 
-    __slots__ = ("copies", "first", "holders", "order", "type", "wasted_bytes")
+    __slots__ = ("copies", "first", "order", "places", "type", "wasted_bytes")
 
     def __init__(self, kind: type, first: object, order: int) -> None:
         self.type = kind
@@ -216,18 +213,44 @@ class _Group:
         self.copies = 1
         self.wasted_bytes = 0
         self.order = order
-        self.holders: list[tuple[object, int]] = []
-        """(holder, position in its contents), or (None, position among the roots)."""
+        self.places: dict[tuple[object, ...], tuple[object, int]] = {}
+        """Up to HELD_BY places (see _Holder.place), each with a holder and a position in it."""
 
-    def add(self, copy: object, holder: object, position: int) -> None:
-        self.copies += 1
-        self.wasted_bytes += sys.getsizeof(copy)
-        if len(self.holders) < SAMPLED_HOLDERS:
-            self.holders.append((holder, position))
+
+_EVERY_PLACE = 64
+_SOME_PLACES = 64
+"""The places of a value's first _EVERY_PLACE copies are looked at, then of one in
+_SOME_PLACES: a place that holds many copies is found, at a small cost per copy."""
 
 
 def _most_wasteful(group: _Group) -> tuple[int, int, int]:
     return -group.wasted_bytes, -group.copies, group.order
+
+
+class _Holder:
+    """What the census needs to know of the object whose contents it walks."""
+
+    __slots__ = ("holder", "keys", "kind", "positional")
+
+    def __init__(self, holder: object) -> None:
+        self.holder = holder
+        self.kind = type(holder)
+        # For a dict: its keys come first in its contents, then its values.
+        self.keys = _dict_length(holder) if _is_dict(holder) else -1
+        # In a list or set, every item is in the same place; elsewhere, each position.
+        self.positional = not isinstance(holder, _UNORDERED)
+
+    def place(self, children: list[object], position: int) -> tuple[object, ...]:
+        """Return what tells apart the places that describe() names differently, cheaply."""
+        keys = self.keys
+        if 0 <= position < 2 * keys:
+            key = children[position % keys]
+            label = key if type(key) in _LEAVES else id(key)  # hashing runs no code
+            return (self.kind, position < keys, label)
+        return (self.kind, position if self.positional else None)
+
+
+_UNORDERED = (list, set, frozenset, collections.deque)
 
 
 class _Census:
@@ -258,7 +281,7 @@ class _Census:
                     if entry is child:
                         continue
                     if type(entry) is _Group:
-                        # The hot path of duplicated data: _Visited.add and _Group.add, inline.
+                        # The hot path of duplicated data: _Visited.add and _add, inline.
                         group: _Group = entry
                         if group.first is child:
                             continue
@@ -273,11 +296,16 @@ class _Census:
                         chunk[slot >> 3] |= bit
                         group.copies += 1
                         group.wasted_bytes += getsizeof(child)
-                        if len(group.holders) < SAMPLED_HOLDERS:
-                            group.holders.append((holder, position))
                         copies += 1
+                        places = group.places
+                        if len(places) < HELD_BY and (
+                            group.copies <= _EVERY_PLACE or not group.copies % _SOME_PLACES
+                        ):
+                            places.setdefault(
+                                holder.place(children, position), (holder.holder, position)
+                            )
                     elif first_visit(id(child)):
-                        add(kind, child, entry, child, holder, position)
+                        add(kind, child, entry, child, holder, children, position)
                     continue
                 if kind in _SINGLETONS or not first_visit(id(child)):
                     continue
@@ -289,19 +317,29 @@ class _Census:
                         if entry is child:
                             self.values += 1
                         else:
-                            add(kind, key, entry, child, holder, position)
+                            add(kind, key, entry, child, holder, children, position)
                 if has_contents(child):
                     stack.append(child)
         self.values += copies + sum(len(table) for kind, table in firsts.items() if kind in _LEAVES)
 
     def _add(
-        self, kind: type, key: object, entry: object, copy: object, holder: object, position: int
+        self,
+        kind: type,
+        key: object,
+        entry: object,
+        copy: object,
+        holder: _Holder,
+        children: list[object],
+        position: int,
     ) -> None:
         """Count ``copy``, a separate object equal to ``entry`` (or to its group's first)."""
         if type(entry) is not _Group:
             self.groups_made += 1
             entry = self.firsts[kind][key] = _Group(kind, entry, self.groups_made)
-        entry.add(copy, holder, position)
+        entry.copies += 1
+        entry.wasted_bytes += sys.getsizeof(copy)
+        if len(entry.places) < HELD_BY:  # the first copies of a value: always looked at
+            entry.places.setdefault(holder.place(children, position), (holder.holder, position))
         self.values += 1
 
     def groups(self) -> Iterator[_Group]:
@@ -350,28 +388,23 @@ class _Visited:
 
 def _contents_of_each(
     starts: list[tuple[object, list[object]]], stack: list[object]
-) -> Iterator[tuple[object, list[object]]]:
+) -> Iterator[tuple[_Holder, list[object]]]:
     """Yield each group of starts, then each object pushed on ``stack``, with its contents.
 
     The caller pushes; the stack is emptied after each group of starts, before the next.
     """
-    for start in starts:
-        yield start
+    for holder, objects in starts:
+        yield _Holder(holder), objects
         while stack:
             holder = stack.pop()
-            yield holder, contents(holder)
+            children = contents(holder)
+            yield _Holder(holder), children
 
 
 def _places(group: _Group) -> tuple[str, ...]:
-    """Name up to HELD_BY different places among those sampled for ``group``."""
-    places: list[str] = []
-    for holder, position in group.holders:
-        place = describe(holder, position)
-        if place is not None and place not in places:
-            places.append(place)
-            if len(places) == HELD_BY:
-                break
-    return tuple(places)
+    """Name the places found for ``group``, each once."""
+    names = (describe(holder, position) for holder, position in group.places.values())
+    return tuple(dict.fromkeys(name for name in names if name is not None))
 
 
 def describe(holder: object, position: int) -> str | None:
@@ -459,6 +492,14 @@ _CONTAINERS = (dict, list, tuple, set, frozenset, collections.deque)
 # tell the item type of a method taken from a generic class, hence the ignores.)
 def _copy_dict(container: dict[object, object]) -> dict[object, object]:
     return dict.copy(container)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+
+
+def _is_dict(obj: object) -> bool:
+    return isinstance(obj, dict)
+
+
+def _dict_length(container: object) -> int:
+    return dict.__len__(cast("dict[object, object]", container))  # pyright: ignore[reportUnknownMemberType]
 
 
 def _copy_list(container: list[object]) -> list[object]:
