@@ -30,7 +30,7 @@ import functools
 import types
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast, final
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar, cast, final
 
 S = TypeVar("S")
 
@@ -50,14 +50,13 @@ class _Watch(weakref.ref[Any]):
 class _Task:
     """The callback of a watch: calls ``fn(arg)`` unless the cleanup was stopped first."""
 
-    __slots__ = ("arg", "fn", "pending")
+    __slots__ = ("arg", "fn")
 
-    def __init__(
-        self, fn: Callable[[Any], object], arg: object, pending: dict[_Watch, _Task]
-    ) -> None:
+    pending: ClassVar[dict[_Watch, _Task]]  # the registry's, set below: one for all tasks
+
+    def __init__(self, fn: Callable[[Any], object], arg: object) -> None:
         self.fn: Callable[[Any], object] | None = fn
         self.arg: object = arg
-        self.pending = pending
 
     def __call__(self, watch: _Watch) -> None:
         if self.pending.pop(watch, None) is None:
@@ -90,6 +89,7 @@ class _Registry:
 
 _registry = _Registry()
 atexit.register(_registry.close)
+_Task.pending = _registry.pending
 
 
 @final
@@ -110,8 +110,8 @@ class Cleanup:
     (True, False, False)
     """
 
-    __slots__ = ("_pending", "_watch")
-    _pending: dict[_Watch, _Task]
+    __slots__ = ("_watch",)
+    _pending: ClassVar[dict[_Watch, _Task]]  # the registry's, set below: one for all cleanups
     _watch: _Watch
 
     def __new__(cls, *args: object, **kwargs: object) -> Self:
@@ -139,8 +139,16 @@ class Cleanup:
         return f"<Cleanup {'pending' if self.pending else 'not pending'}>"
 
 
+Cleanup._pending = _registry.pending  # pyright: ignore[reportPrivateUsage] -- its own module
+
+
+_CONTAINERS = (tuple, list, set, frozenset, dict)
+
+
 def _describe_container_reference(obj: object, arg: object) -> str | None:
     """Say how ``arg``, if a tuple, list, set or dict, holds ``obj`` directly."""
+    if not isinstance(arg, _CONTAINERS):  # most args: a path, a descriptor, a handle
+        return None
     kind = f"arg, of type {type(arg).__name__!r},"  # no article to agree with the name
     if isinstance(arg, tuple | list):
         items: tuple[object, ...] | list[object] = arg  # pyright: ignore[reportUnknownVariableType] -- any items
@@ -202,6 +210,11 @@ class _FunctionReference:
         for _ in range(100):  # methods and partials nest only so deep in practice
             if fn is obj:
                 return "fn is obj itself"
+            if type(fn) is self._function_type:  # the common case first: a plain function
+                function = cast("types.FunctionType", fn)
+                if function.__closure__ or function.__defaults__ or function.__kwdefaults__:
+                    return self._describe_closure_reference(obj, function)
+                return None
             if isinstance(fn, self._method_types):
                 if getattr(fn, "__self__", None) is obj:
                     return "fn is a method bound to obj"
@@ -211,8 +224,6 @@ class _FunctionReference:
                 if any(held is obj for held in (*partial.args, *partial.keywords.values())):
                     return "fn is a functools.partial holding obj"
                 fn = partial.func
-            elif isinstance(fn, self._function_type):
-                return self._describe_closure_reference(obj, fn)
             else:
                 return None
         return None
@@ -231,10 +242,12 @@ def _make_add_cleanup() -> Callable[..., Cleanup]:
     new_object = object.__new__
     cleanup_type = Cleanup
     slots = Cleanup.__dict__
-    set_pending: Callable[[Cleanup, dict[_Watch, _Task]], None] = slots["_pending"].__set__
     set_watch: Callable[[Cleanup, _Watch], None] = slots["_watch"].__set__
     describe_function_reference = _describe_function_reference
     describe_container_reference = _describe_container_reference
+    function_type = types.FunctionType
+    builtin_type = types.BuiltinFunctionType
+    containers = _CONTAINERS
 
     def add_cleanup(obj: object, fn: Callable[[S], object], arg: S, /) -> Cleanup:
         """Call ``fn(arg)`` once, some time after ``obj`` has been collected.
@@ -271,9 +284,19 @@ def _make_add_cleanup() -> Callable[..., Cleanup]:
         >>> os.path.exists(path)
         False
         """
-        if not callable(fn):
-            raise TypeError(f"add_cleanup needs a callable fn, not {type(fn).__name__!r}")
-        task = task_type(fn, arg, pending)
+        # The refusal checks' common cases inline, as each call costs what a
+        # registration does: a plain function, or a builtin (os.close, os.remove),
+        # that holds nothing, and an arg that is no container.
+        kind = type(fn)
+        if kind is function_type:
+            plain = not (fn.__closure__ or fn.__defaults__ or fn.__kwdefaults__)
+        elif kind is builtin_type:
+            plain = fn.__self__ is not obj
+        elif callable(fn):
+            plain = False
+        else:
+            raise TypeError(f"add_cleanup needs a callable fn, not {kind.__name__!r}")
+        task = task_type(fn, arg)
         try:
             watch = watch_type(obj, task)
         except TypeError:
@@ -283,6 +306,8 @@ def _make_add_cleanup() -> Callable[..., Cleanup]:
             ) from None
         if arg is obj:
             reason: str | None = "arg is obj itself"
+        elif plain and fn is not obj and not isinstance(arg, containers):
+            reason = None
         else:
             reason = describe_function_reference(obj, fn) or describe_container_reference(obj, arg)
         if reason is not None:
@@ -293,7 +318,6 @@ def _make_add_cleanup() -> Callable[..., Cleanup]:
                 f" a path, a resource) as arg, never obj"
             )
         cleanup: Cleanup = new_object(cleanup_type)
-        set_pending(cleanup, pending)
         set_watch(cleanup, watch)
         pending[watch] = task
         if registry.closed:  # the interpreter is exiting: the cleanup would not run
