@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import intern
+from intern._cache import CacheImplementation, implementations
 from intern._env import REQUIRE_EXTENSION, flag
 from tests.helpers import VARIANTS, Implementation, Variant
 
@@ -62,6 +63,16 @@ def impl(variant: Variant) -> Implementation:
     INTERN_REQUIRE_EXTENSION is set (as in CI), where its absence fails.
     """
     return load_or_skip(variant)
+
+
+@pytest.fixture(scope="session")
+def caches(variant: Variant) -> CacheImplementation:
+    """Each implementation's WeakCache and weak_cache in turn, skipped as impl is."""
+    load_or_skip(variant)
+    found = implementations().get(variant.name)
+    if found is None:  # built, but INTERN_PURE_PYTHON keeps the package from using it
+        pytest.skip(f"intern._cache does not use the {variant.name} implementation here")
+    return found
 
 
 @pytest.fixture(scope="session")

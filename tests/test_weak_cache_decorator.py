@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pytest
 
 import intern
+from intern._cache import CacheImplementation
 from tests.helpers import call_in_threads, collect, wait_until
 
 
@@ -27,7 +28,7 @@ class Page:
 calls: list[tuple[int, int]] = []
 
 
-@intern.weak_cache
+@intern.weak_cache  # decorated anew on each implementation by the fixture below
 def load_page(number: int, size: int = 10) -> Page:
     """Load one page (the docstring is kept)."""
     calls.append((number, size))
@@ -35,8 +36,10 @@ def load_page(number: int, size: int = 10) -> Page:
 
 
 @pytest.fixture(autouse=True)
-def fresh_load_page() -> None:
-    load_page.cache_clear()
+def fresh_load_page(caches: CacheImplementation, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decorate load_page and Book.page anew, on the implementation under test."""
+    monkeypatch.setitem(globals(), "load_page", caches.weak_cache(load_page.__wrapped__))
+    monkeypatch.setattr(Book, "page", caches.weak_cache(Book.page.__wrapped__))
     calls.clear()
 
 
@@ -96,8 +99,8 @@ def test_cache_clear_forgets_results_and_resets_the_statistics() -> None:
     assert load_page.cache_info() == intern.CacheInfo(hits=0, misses=1, maxsize=None, currsize=1)
 
 
-def test_unhashable_arguments_raise_type_error() -> None:
-    @intern.weak_cache
+def test_unhashable_arguments_raise_type_error(caches: CacheImplementation) -> None:
+    @caches.weak_cache
     def first_page(numbers: list[int]) -> Page:
         return Page(numbers[0])
 
@@ -105,8 +108,10 @@ def test_unhashable_arguments_raise_type_error() -> None:
         first_page([1, 2])
 
 
-def test_results_that_cannot_be_weakly_referenced_raise_type_error() -> None:
-    @intern.weak_cache
+def test_results_that_cannot_be_weakly_referenced_raise_type_error(
+    caches: CacheImplementation,
+) -> None:
+    @caches.weak_cache
     def count(text: str) -> int:
         return len(text)
 
@@ -115,10 +120,12 @@ def test_results_that_cannot_be_weakly_referenced_raise_type_error() -> None:
     assert count.cache_info().currsize == 0
 
 
-def test_exception_from_the_function_propagates_and_is_not_cached() -> None:
+def test_exception_from_the_function_propagates_and_is_not_cached(
+    caches: CacheImplementation,
+) -> None:
     failures = [KeyError("not yet")]
 
-    @intern.weak_cache
+    @caches.weak_cache
     def flaky(number: int) -> Page:
         if failures:
             raise failures.pop()
@@ -141,12 +148,14 @@ def test_decorated_function_keeps_its_name_doc_and_signature() -> None:
     assert repr(load_page).startswith("<weak_cache of <function load_page at ")
 
 
-def test_concurrent_calls_with_equal_arguments_call_the_function_once() -> None:
+def test_concurrent_calls_with_equal_arguments_call_the_function_once(
+    caches: CacheImplementation,
+) -> None:
     threads = 8
     gate = threading.Event()
     made: list[int] = []
 
-    @intern.weak_cache
+    @caches.weak_cache
     def slow_page(number: int) -> Page:
         made.append(number)
         gate.wait(60)
@@ -177,7 +186,7 @@ class Book:
         self.title = title
         self.loads = 0
 
-    @intern.weak_cache
+    @intern.weak_cache  # decorated anew on each implementation by fresh_load_page
     def page(self, number: int) -> Page:
         self.loads += 1
         return Page(number)

@@ -142,7 +142,7 @@ class Cleanup:
 Cleanup._pending = _registry.pending  # pyright: ignore[reportPrivateUsage] -- its own module
 
 
-_CONTAINERS = (tuple, list, set, frozenset, dict)
+_CONTAINERS: tuple[type[Any], ...] = (tuple, list, set, frozenset, dict)
 
 
 def _describe_container_reference(obj: object, arg: object) -> str | None:
@@ -211,9 +211,8 @@ class _FunctionReference:
             if fn is obj:
                 return "fn is obj itself"
             if type(fn) is self._function_type:  # the common case first: a plain function
-                function = cast("types.FunctionType", fn)
-                if function.__closure__ or function.__defaults__ or function.__kwdefaults__:
-                    return self._describe_closure_reference(obj, function)
+                if fn.__closure__ or fn.__defaults__ or fn.__kwdefaults__:
+                    return self._describe_closure_reference(obj, fn)
                 return None
             if isinstance(fn, self._method_types):
                 if getattr(fn, "__self__", None) is obj:
@@ -291,7 +290,7 @@ def _make_add_cleanup() -> Callable[..., Cleanup]:
         if kind is function_type:
             plain = not (fn.__closure__ or fn.__defaults__ or fn.__kwdefaults__)
         elif kind is builtin_type:
-            plain = fn.__self__ is not obj
+            plain = getattr(fn, "__self__", None) is not obj
         elif callable(fn):
             plain = False
         else:

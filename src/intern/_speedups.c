@@ -61,6 +61,7 @@
 #  include "structmember.h"
 #  define Py_T_PYSSIZET T_PYSSIZET
 #  define Py_READONLY READONLY
+#  define Py_T_OBJECT_EX T_OBJECT_EX
 #endif
 
 #if PY_VERSION_HEX < 0x030D0000
@@ -93,6 +94,10 @@ typedef struct {
     PyCFunction str_sizeof;        /* str.__sizeof__, if found */
     PyCFunction int_sizeof;        /* int.__sizeof__, if found */
     PyCFunction bytes_sizeof;      /* bytes.__sizeof__, if found */
+    PyTypeObject *cache_hits_type;
+    PyTypeObject *cached_call_type;
+    PyObject *str_miss;            /* "_miss", interned */
+    PyObject *kwd_mark;            /* separates arguments from keywords in a call's key */
 } module_state;
 
 typedef struct {
@@ -2532,6 +2537,419 @@ static PyType_Spec pool_spec = {
     .slots = pool_slots,
 };
 
+/* ---------------------------------------------------------------- weak caches
+ *
+ * The hit paths of _cache.py's WeakCache and @weak_cache; their twins are
+ * _pure.py's CacheHits and CachedCall. A CacheHits holds a cache's dict (key
+ * to a weak reference to its value) and its two counters; the Python subclass
+ * in _cache.py adds everything else, and a lookup that finds no live value
+ * calls its _miss, which keeps the single flight and the recursion check in
+ * Python. A CachedCall builds functools' key from its arguments and looks it
+ * up in its CacheHits the same way.
+ *
+ * Free threading: a hit takes no lock of the cache's. The dict lookup and
+ * PyWeakref_GetRef are each thread-safe; the counters are changed and read
+ * only in the cache's critical section, which nothing holds across user code
+ * or a wait, so they stay exact. self->values is set by tp_new and never
+ * replaced while anyone can call the cache (tp_clear runs only once it is
+ * unreachable), so it is read without a critical section.
+ *
+ * User code: the dict lookup runs the key's __hash__ and __eq__, which may
+ * change the cache, drop entries, or raise; dropping a weak reference may free
+ * its key. Across both, a lookup holds only strong references: the dict, and
+ * the caller's own key and cache.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *values;  /* dict: key to a weak reference to its value; strong */
+    Py_ssize_t hits;
+    Py_ssize_t misses;
+} CacheHitsObject;
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    CacheHitsObject *cache;  /* strong */
+    PyObject *kwd_mark;      /* strong: the module's */
+} CachedCallObject;
+
+/* The object a weak reference refers to, as a new reference in *value, if it
+ * is alive: 1; 0 with *value NULL if it is dead or dying; -1 on error. */
+static inline int
+live_referent(PyObject *ref, PyObject **value)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyWeakref_GetRef(ref, value);
+#else
+    /* Borrowed, and None once dead. Under the GIL nothing can drop it between
+     * here and the incref; a refcount of 0 is an object whose dealloc is
+     * pending (the trashcan), which must not come back to life. */
+    PyObject *object = PyWeakref_GetObject(ref);
+    if (object == NULL) {
+        *value = NULL;
+        return -1;
+    }
+    if (object == Py_None || Py_REFCNT(object) == 0) {
+        *value = NULL;
+        return 0;
+    }
+    *value = Py_NewRef(object);
+    return 1;
+#endif
+}
+
+static inline int
+dict_get_ref(PyObject *dict, PyObject *key, PyObject **result)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyDict_GetItemRef(dict, key, result);
+#else
+    *result = Py_XNewRef(PyDict_GetItemWithError(dict, key));
+    if (*result == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    return 1;
+#endif
+}
+
+static inline void
+cache_count(CacheHitsObject *self, Py_ssize_t hits, Py_ssize_t misses)
+{
+    Py_BEGIN_CRITICAL_SECTION(self);
+    self->hits += hits;
+    self->misses += misses;
+    Py_END_CRITICAL_SECTION();
+}
+
+/* The hit path: 1 with a new reference to key's live value in *value, counted
+ * as a hit; 0 if there is none (absent, dead, dying, or an entry that is no
+ * weak reference), for _miss to count; -1 if the key's __hash__ or __eq__
+ * raised. */
+static int
+cache_find(CacheHitsObject *self, PyObject *key, PyObject **value)
+{
+    *value = NULL;
+    PyObject *values = Py_XNewRef(self->values);
+    if (values == NULL) {
+        return 0;  /* cleared by the collector: _miss says so */
+    }
+    PyObject *ref;
+    int found = dict_get_ref(values, key, &ref);  /* may run user code */
+    Py_DECREF(values);
+    if (found <= 0) {
+        return found;
+    }
+    int alive = PyWeakref_CheckRef(ref) ? live_referent(ref, value) : 0;
+    Py_DECREF(ref);  /* may free the entry's key (user code): nothing is borrowed */
+    if (alive > 0) {
+        cache_count(self, 1, 0);
+    }
+    return alive;
+}
+
+/* The cache's _miss(key) or, for a call, _miss(key, args, kwargs). */
+static PyObject *
+cache_miss(PyObject *cache, PyObject *key, PyObject *args, PyObject *kwargs)
+{
+    PyObject *module = PyType_GetModuleByDef(Py_TYPE(cache), &intern_module);
+    if (module == NULL) {
+        return NULL;
+    }
+    PyObject *name = state_of_module(module)->str_miss;  /* the module owns it */
+    if (args == NULL) {
+        return PyObject_CallMethodOneArg(cache, name, key);
+    }
+    return PyObject_CallMethodObjArgs(cache, name, key, args, kwargs, NULL);
+}
+
+static PyObject *
+cache_hits_subscript(CacheHitsObject *self, PyObject *key)
+{
+    PyObject *value;
+    int found = cache_find(self, key, &value);
+    if (found != 0) {
+        return value;  /* NULL with the exception, if found < 0 */
+    }
+    return cache_miss((PyObject *)self, key, NULL, NULL);
+}
+
+static PyObject *
+cache_hits_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    /* The arguments are for the subclass's __init__ (create). */
+    CacheHitsObject *self = (CacheHitsObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->values = PyDict_New();
+    if (self->values == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static int
+cache_hits_traverse(CacheHitsObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->values);
+    return 0;
+}
+
+static int
+cache_hits_clear(CacheHitsObject *self)
+{
+    Py_CLEAR(self->values);
+    return 0;
+}
+
+static void
+cache_hits_dealloc(CacheHitsObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    Py_CLEAR(self->values);
+    PyTypeObject *type = Py_TYPE(self);
+    type->tp_free(self);
+    Py_DECREF(type);
+}
+
+static PyObject *
+cache_hits_count_hit(CacheHitsObject *self, PyObject *unused)
+{
+    cache_count(self, 1, 0);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+cache_hits_count_miss(CacheHitsObject *self, PyObject *unused)
+{
+    cache_count(self, 0, 1);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+cache_hits_info(CacheHitsObject *self, PyObject *unused)
+{
+    Py_ssize_t hits, misses;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    hits = self->hits;
+    misses = self->misses;
+    Py_END_CRITICAL_SECTION();
+    return Py_BuildValue("(nn)", hits, misses);
+}
+
+static PyObject *
+cache_hits_reset_counts(CacheHitsObject *self, PyObject *unused)
+{
+    Py_BEGIN_CRITICAL_SECTION(self);
+    self->hits = 0;
+    self->misses = 0;
+    Py_END_CRITICAL_SECTION();
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef cache_hits_methods[] = {
+    {"_count_hit", (PyCFunction)cache_hits_count_hit, METH_NOARGS, NULL},
+    {"_count_miss", (PyCFunction)cache_hits_count_miss, METH_NOARGS, NULL},
+    {"_info", (PyCFunction)cache_hits_info, METH_NOARGS, NULL},
+    {"_reset_counts", (PyCFunction)cache_hits_reset_counts, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef cache_hits_members[] = {
+    {"_values", Py_T_OBJECT_EX, offsetof(CacheHitsObject, values), Py_READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot cache_hits_slots[] = {
+    {Py_tp_doc, (void *)PyDoc_STR("The hit path of intern.WeakCache (see intern._cache).")},
+    {Py_tp_new, cache_hits_tp_new},
+    {Py_tp_dealloc, cache_hits_dealloc},
+    {Py_tp_traverse, cache_hits_traverse},
+    {Py_tp_clear, cache_hits_clear},
+    {Py_tp_methods, cache_hits_methods},
+    {Py_tp_members, cache_hits_members},
+    {Py_mp_subscript, cache_hits_subscript},
+    {0, NULL},
+};
+
+static PyType_Spec cache_hits_spec = {
+    .name = "intern._speedups.CacheHits",
+    .basicsize = sizeof(CacheHitsObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE
+             | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = cache_hits_slots,
+};
+
+/* functools' key for these arguments (_make_key, untyped): the argument itself
+ * for one positional exact str or int; otherwise a tuple of the positional
+ * arguments and, if there are keywords, the mark, then each name and value in
+ * call order. A new reference. */
+static PyObject *
+call_key(CachedCallObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    if (nkw == 0 && nargs == 1
+        && (PyUnicode_CheckExact(args[0]) || PyLong_CheckExact(args[0]))) {
+        return Py_NewRef(args[0]);
+    }
+    PyObject *key = PyTuple_New(nargs + (nkw == 0 ? 0 : 1 + 2 * nkw));
+    if (key == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyTuple_SET_ITEM(key, i, Py_NewRef(args[i]));
+    }
+    if (nkw != 0) {
+        PyTuple_SET_ITEM(key, nargs, Py_NewRef(self->kwd_mark));
+        for (Py_ssize_t i = 0; i < nkw; i++) {
+            PyTuple_SET_ITEM(key, nargs + 1 + 2 * i, Py_NewRef(PyTuple_GET_ITEM(kwnames, i)));
+            PyTuple_SET_ITEM(key, nargs + 2 + 2 * i, Py_NewRef(args[nargs + i]));
+        }
+    }
+    return key;
+}
+
+/* A miss: the cache's _miss(key, args, kwargs), which calls the function. */
+static PyObject *
+cached_call_miss(CachedCallObject *self, PyObject *key, PyObject *const *args,
+                 Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *result = NULL;
+    PyObject *kwargs = NULL;
+    PyObject *positional = PyTuple_New(nargs);
+    if (positional == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyTuple_SET_ITEM(positional, i, Py_NewRef(args[i]));
+    }
+    kwargs = PyDict_New();
+    if (kwargs == NULL) {
+        goto done;
+    }
+    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        if (PyDict_SetItem(kwargs, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0) {
+            goto done;
+        }
+    }
+    result = cache_miss((PyObject *)self->cache, key, positional, kwargs);
+done:
+    Py_DECREF(positional);
+    Py_XDECREF(kwargs);
+    return result;
+}
+
+static PyObject *
+cached_call_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf,
+                       PyObject *kwnames)
+{
+    CachedCallObject *self = (CachedCallObject *)callable;
+    if (self->cache == NULL) {  /* cleared by the collector: only from a __del__ */
+        PyErr_SetString(PyExc_RuntimeError, "this weak_cache function was cleared");
+        return NULL;
+    }
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    PyObject *key = call_key(self, args, nargs, kwnames);
+    if (key == NULL) {
+        return NULL;
+    }
+    /* A strong reference to the cache: user code in the lookup cannot clear
+     * self's (tp_clear needs self unreachable, and the caller holds it), but
+     * nothing here relies on that. */
+    CacheHitsObject *cache = (CacheHitsObject *)Py_NewRef(self->cache);
+    PyObject *value;
+    int found = cache_find(cache, key, &value);
+    if (found == 0) {
+        value = cached_call_miss(self, key, args, nargs, kwnames);
+    }
+    Py_DECREF(cache);
+    Py_DECREF(key);
+    return value;
+}
+
+static PyObject *
+cached_call_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *module = PyType_GetModuleByDef(type, &intern_module);
+    if (module == NULL) {
+        return NULL;
+    }
+    module_state *state = state_of_module(module);
+    PyObject *cache;
+    if ((kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0)
+        || !PyArg_ParseTuple(args, "O!:CachedCall", state->cache_hits_type, &cache)) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "CachedCall takes one cache, positionally");
+        }
+        return NULL;
+    }
+    CachedCallObject *self = (CachedCallObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->vectorcall = cached_call_vectorcall;
+    self->cache = (CacheHitsObject *)Py_NewRef(cache);
+    self->kwd_mark = Py_NewRef(state->kwd_mark);
+    return (PyObject *)self;
+}
+
+static int
+cached_call_traverse(CachedCallObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->cache);
+    Py_VISIT(self->kwd_mark);
+    return 0;
+}
+
+static int
+cached_call_clear(CachedCallObject *self)
+{
+    Py_CLEAR(self->cache);
+    Py_CLEAR(self->kwd_mark);
+    return 0;
+}
+
+static void
+cached_call_dealloc(CachedCallObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    cached_call_clear(self);
+    PyTypeObject *type = Py_TYPE(self);
+    type->tp_free(self);
+    Py_DECREF(type);
+}
+
+static PyMemberDef cached_call_members[] = {
+    {"_cache", Py_T_OBJECT_EX, offsetof(CachedCallObject, cache), Py_READONLY, NULL},
+    {"__vectorcalloffset__", Py_T_PYSSIZET, offsetof(CachedCallObject, vectorcall), Py_READONLY,
+     NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot cached_call_slots[] = {
+    {Py_tp_doc, (void *)PyDoc_STR("The hit path of @intern.weak_cache (see intern._cache).")},
+    {Py_tp_new, cached_call_tp_new},
+    {Py_tp_dealloc, cached_call_dealloc},
+    {Py_tp_traverse, cached_call_traverse},
+    {Py_tp_clear, cached_call_clear},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_members, cached_call_members},
+    {0, NULL},
+};
+
+static PyType_Spec cached_call_spec = {
+    .name = "intern._speedups.CachedCall",
+    .basicsize = sizeof(CachedCallObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE
+             | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_VECTORCALL,
+    .slots = cached_call_slots,
+};
+
 /* ---------------------------------------------------------------- module */
 
 static PyObject *
@@ -2631,6 +3049,23 @@ module_exec(PyObject *module)
     if (state->pool_type == NULL || PyModule_AddType(module, state->pool_type) < 0) {
         return -1;
     }
+    state->cache_hits_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &cache_hits_spec,
+                                                                       NULL);
+    if (state->cache_hits_type == NULL
+        || PyModule_AddType(module, state->cache_hits_type) < 0) {
+        return -1;
+    }
+    state->cached_call_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &cached_call_spec,
+                                                                        NULL);
+    if (state->cached_call_type == NULL
+        || PyModule_AddType(module, state->cached_call_type) < 0) {
+        return -1;
+    }
+    state->str_miss = PyUnicode_InternFromString("_miss");
+    state->kwd_mark = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
+    if (state->str_miss == NULL || state->kwd_mark == NULL) {
+        return -1;
+    }
     state->default_interner = interner_new_from_state(state->interner_type, state);
     if (state->default_interner == NULL
         || PyModule_AddObjectRef(module, "default", state->default_interner) < 0) {
@@ -2663,6 +3098,10 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->pool_stats_type);
     Py_VISIT(state->make_deep_with);
     Py_VISIT(state->getsizeof);
+    Py_VISIT(state->cache_hits_type);
+    Py_VISIT(state->cached_call_type);
+    Py_VISIT(state->str_miss);
+    Py_VISIT(state->kwd_mark);
     return 0;
 }
 
@@ -2681,6 +3120,10 @@ module_clear(PyObject *module)
     Py_CLEAR(state->pool_stats_type);
     Py_CLEAR(state->make_deep_with);
     Py_CLEAR(state->getsizeof);
+    Py_CLEAR(state->cache_hits_type);
+    Py_CLEAR(state->cached_call_type);
+    Py_CLEAR(state->str_miss);
+    Py_CLEAR(state->kwd_mark);
     return 0;
 }
 
