@@ -1162,3 +1162,165 @@ def test_interpreter_exit_with_live_entries_cycles_and_finalizers_is_quiet(
     finalized = sorted(result.stdout.splitlines()[1:])
     assert finalized == ["finalized collections", "finalized os", "finalized sys"]
     assert result.returncode == 0
+
+
+# The hit path, attacked: what runs between finding an entry and returning its value.
+
+
+def test_a_dead_reference_left_in_the_dict_is_a_miss_never_none(
+    caches: CacheImplementation, creator: Creator
+) -> None:
+    cache = caches.WeakCache(creator)
+    gone = Page("gone")
+    # White-box: a reference whose referent died before its callback removed it.
+    cache._values["page"] = weakref.ref(gone)  # type: ignore[assignment]  # pyright: ignore[reportPrivateUsage, reportArgumentType]
+    del gone
+    page = cache["page"]
+    assert isinstance(page, Page)
+    assert page.key == "page"
+    assert creator.calls == ["page"]
+    assert counters(cache) == (0, 1)
+
+
+class Colliding:
+    """A key equal to others of its name, whose every hash is one, and whose ``__eq__`` acts.
+
+    A dict compares a stored key with the one looked up by the stored key's ``__eq__``:
+    arm a stored key's ``action`` to run user code inside a later lookup.
+    """
+
+    def __init__(self, name: str, action: Callable[[], object] = lambda: None) -> None:
+        self.name = name
+        self.action = action
+
+    def __hash__(self) -> int:
+        return 1
+
+    def __eq__(self, other: object) -> bool:
+        self.action()
+        return isinstance(other, Colliding) and other.name == self.name
+
+
+def test_a_key_eq_that_drops_the_last_reference_to_the_value_gets_a_new_live_one(
+    caches: CacheImplementation, creator: Creator
+) -> None:
+    cache = caches.WeakCache(creator)
+    stored = Colliding("page")
+    held = [cache[stored]]
+    stored.action = held.clear  # the value dies inside the next lookup
+    page = cache[Colliding("page")]
+    assert isinstance(page, Page)
+    assert page.key == Colliding("page")
+    assert cache[Colliding("page")] is page
+    assert len(creator.calls) == 2  # the first value died: made again, never None
+
+
+@pytest.mark.parametrize("action", ["clear", "discard", "collect", "fill"])
+def test_a_key_eq_that_changes_the_cache_during_a_hit_leaves_it_sound(
+    caches: CacheImplementation, creator: Creator, action: str
+) -> None:
+    cache = caches.WeakCache(creator)
+    keys = [Colliding(f"page {number}") for number in range(5)]
+    pages = [cache[key] for key in keys]
+    stored = keys[3]
+
+    def act() -> None:
+        stored.action = lambda: None  # once: the lookups below compare with it too
+        if action == "clear":
+            cache.clear()
+        elif action == "discard":
+            cache.discard(Colliding("page 3"))
+        elif action == "collect":
+            gc.collect()
+        else:
+            pages.extend(cache[Colliding(f"other {number}")] for number in range(20))
+
+    stored.action = act
+    page = cache[Colliding("page 3")]
+    assert isinstance(page, Page)
+    assert cache[Colliding("page 3")] is page
+    pages.clear()
+    collect()
+    assert len(cache) == 1  # only page 3's value lives
+
+
+def test_a_key_eq_that_raises_propagates_and_counts_nothing(
+    caches: CacheImplementation, creator: Creator
+) -> None:
+    cache = caches.WeakCache(creator)
+    stored = Colliding("page")
+    page = cache[stored]
+
+    def fail() -> None:
+        raise PageError("no comparing")
+
+    stored.action = fail
+    with pytest.raises(PageError, match="no comparing"):
+        cache[Colliding("page")]
+    assert counters(cache) == (0, 1)
+    stored.action = lambda: None
+    assert cache[Colliding("page")] is page
+
+
+def test_a_hit_holds_the_value_it_returns_while_others_drop_theirs(
+    caches: CacheImplementation,
+) -> None:
+    cache = caches.WeakCache(Page)
+    for round_number in range(200):
+        page = cache[round_number]
+        ref = weakref.ref(page)
+        found = cache[round_number]  # the caller's reference, taken before ours goes
+        del page
+        assert found.key == round_number
+        assert found is ref()
+        del found
+        assert ref() is None
+    assert len(cache) == 0
+
+
+def test_hits_while_other_threads_miss_other_keys_take_no_lock_and_count_exactly(
+    gate: threading.Event, caches: CacheImplementation
+) -> None:
+    hits_each = 2_000
+
+    def create(key: str) -> Page:
+        if key.startswith("slow"):
+            gate.wait(60)
+        return Page(key)
+
+    cache = caches.WeakCache(create)
+    page = cache["hot"]
+    slow = [threading.Thread(target=cache.__getitem__, args=(f"slow {n}",)) for n in range(2)]
+    for thread in slow:
+        thread.start()
+    wait_until(lambda: misses(cache) == 3, "the slow creates started")
+    with cache._lock:  # pyright: ignore[reportPrivateUsage] -- as a miss's bookkeeping would
+        outcomes = call_in_threads(
+            THREADS, lambda _: all(cache["hot"] is page for _ in range(hits_each))
+        )
+    gate.set()
+    for thread in slow:
+        thread.join()
+    assert outcomes == [True] * THREADS
+    assert counters(cache) == (THREADS * hits_each, 3)
+
+
+def test_hits_and_misses_count_exactly_under_churn(caches: CacheImplementation) -> None:
+    cache = caches.WeakCache(Page)
+    rounds = 500
+    keep = [cache[key] for key in range(4)]
+
+    def work(index: int) -> tuple[int, int]:
+        hits = misses_seen = 0
+        for number in range(rounds):
+            before = cache.get(("mine", index, number))
+            assert before is None
+            cache[("mine", index, number)]  # a miss: its value dies at once
+            misses_seen += 1
+            assert cache[number % 4] is keep[number % 4]
+            hits += 1
+        return hits, misses_seen
+
+    outcomes = call_in_threads(THREADS, work)
+    assert all(not isinstance(outcome, BaseException) for outcome in outcomes), outcomes
+    assert counters(cache) == (THREADS * rounds, THREADS * rounds + 4)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
+import itertools
 import pickle
 import threading
 import weakref
@@ -216,3 +218,94 @@ def test_a_decorated_function_pickles_and_copies_as_itself() -> None:
     assert pickle.loads(pickle.dumps(load_page)) is load_page
     assert copy.copy(load_page) is load_page
     assert copy.deepcopy(load_page) is load_page
+
+
+class Loud:
+    """An argument whose hash and equality are those of its number, and may raise."""
+
+    def __init__(self, number: int, fail: bool = False) -> None:
+        self.number = number
+        self.fail = fail
+
+    def __hash__(self) -> int:
+        if self.fail:
+            raise PageError("no hashing")
+        return hash(self.number)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Loud) and other.number == self.number
+
+
+class PageError(Exception):
+    pass
+
+
+CALLS: list[tuple[tuple[object, ...], dict[str, object]]] = [
+    ((1,), {}),
+    ((1.0,), {}),
+    ((True,), {}),
+    (("a",), {}),
+    ((("a",),), {}),
+    (("a", "b"), {}),
+    ((), {"a": "b"}),
+    (("a",), {"b": 1}),
+    ((), {"b": 1, "a": "b"}),
+    ((), {"a": "b", "b": 1}),
+    ((Loud(1),), {}),
+    ((Loud(1), 2), {}),
+    ((), {}),
+]
+
+
+def test_calls_share_an_entry_exactly_when_functools_keys_them_equal(
+    caches: CacheImplementation,
+) -> None:
+    made: list[int] = []
+
+    @caches.weak_cache
+    def load(*args: object, **kwargs: object) -> Page:
+        made.append(len(made))
+        return Page(len(made))
+
+    keys = [functools._make_key(args, kwargs, typed=False) for args, kwargs in CALLS]  # pyright: ignore[reportPrivateUsage]
+    results = [load(*args, **kwargs) for args, kwargs in CALLS]
+    for (first_key, first), (second_key, second) in itertools.product(
+        zip(keys, results, strict=True), repeat=2
+    ):
+        assert (first is second) == (first_key == second_key)
+
+
+def test_an_argument_whose_hash_raises_propagates_and_counts_nothing(
+    caches: CacheImplementation,
+) -> None:
+    @caches.weak_cache
+    def load(key: object) -> Page:
+        return Page(0)
+
+    with pytest.raises(PageError, match="no hashing"):
+        load(Loud(1, fail=True))
+    with pytest.raises(PageError, match="no hashing"):
+        load(key=Loud(1, fail=True))
+    assert load.cache_info() == intern.CacheInfo(0, 0, None, 0)
+
+
+def test_hits_from_threads_while_others_miss_count_exactly(caches: CacheImplementation) -> None:
+    rounds = 1_000
+
+    @caches.weak_cache
+    def load(number: int, size: int = 0) -> Page:
+        return Page(number, size)
+
+    kept = [load(number) for number in range(4)]
+
+    def work(index: int) -> bool:
+        same = True
+        for number in range(rounds):
+            load(number, size=index + 1)  # a miss: its result dies at once
+            same = same and load(number % 4) is kept[number % 4]
+        return same
+
+    threads = 4
+    assert call_in_threads(threads, work) == [True] * threads
+    info = load.cache_info()
+    assert (info.hits, info.misses) == (threads * rounds, threads * rounds + 4)
