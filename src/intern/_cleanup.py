@@ -32,6 +32,8 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar, cast, final
 
+from intern._env import pure_python_chosen
+
 S = TypeVar("S")
 
 
@@ -327,6 +329,38 @@ def _make_add_cleanup() -> Callable[..., Cleanup]:
     return add_cleanup
 
 
+def _make_fast_add_cleanup(checked: Callable[..., Cleanup]) -> Callable[..., Cleanup] | None:
+    """Return add_cleanup on the C accelerator's registrar, or None without one.
+
+    The registrar does the common case in C (see ``CleanupRegistrar`` in
+    ``_speedups.c``) and calls ``checked``, the registration above, for the rest.
+    """
+    if pure_python_chosen():
+        return None
+    try:
+        from intern._speedups import CleanupRegistrar
+    except ImportError:  # intern/__init__.py warns about it
+        return None
+    register = CleanupRegistrar(_registry.pending, _Watch, Cleanup, _registry, checked)
+
+    @functools.wraps(checked)
+    def add_cleanup(obj: object, fn: Callable[[S], object], arg: S, /) -> Cleanup:
+        return cast("Cleanup", register(obj, fn, arg))
+
+    return add_cleanup
+
+
+def implementations() -> dict[str, Callable[..., Cleanup]]:
+    """Each implementation's ``add_cleanup`` that is available, by name (for tests)."""
+    found = {"python": _checked_add_cleanup}
+    if _fast_add_cleanup is not None:
+        found["c"] = _fast_add_cleanup
+    return found
+
+
+_checked_add_cleanup = _make_add_cleanup()
+_fast_add_cleanup = _make_fast_add_cleanup(_checked_add_cleanup)
+
 if TYPE_CHECKING:
 
     def add_cleanup(obj: object, fn: Callable[[S], object], arg: S, /) -> Cleanup:
@@ -334,4 +368,4 @@ if TYPE_CHECKING:
         ...
 
 else:
-    add_cleanup = _make_add_cleanup()
+    add_cleanup = _fast_add_cleanup or _checked_add_cleanup

@@ -98,6 +98,8 @@ typedef struct {
     PyTypeObject *cached_call_type;
     PyObject *str_miss;            /* "_miss", interned */
     PyObject *kwd_mark;            /* separates arguments from keywords in a call's key */
+    PyTypeObject *cleanup_task_type;
+    PyTypeObject *registrar_type;
 } module_state;
 
 typedef struct {
@@ -2950,6 +2952,353 @@ static PyType_Spec cached_call_spec = {
     .slots = cached_call_slots,
 };
 
+/* ---------------------------------------------------------------- cleanups
+ *
+ * The common registration of _cleanup.py's add_cleanup, and the task it makes
+ * (the twin of _cleanup.py's _Task). A Registrar holds what add_cleanup's
+ * closure holds: the registry's dict of pending watches, the _Watch type, the
+ * Cleanup type, the registry (for .closed) and the Python registration, which
+ * it calls for everything but the common case: a plain function with no
+ * closure or defaults, or a builtin, that is not obj nor bound to it, and an
+ * arg that is not obj nor a tuple, list, set or dict. So every refusal check
+ * is still made, in Python where it is not this one.
+ *
+ * A task's fn and arg are read by the one that pops its watch from the dict:
+ * the callback runs fn(arg), stop() releases them. dict pops are atomic (and
+ * watches hash and compare by identity, running no user code), so the two
+ * never both touch them, with or without the GIL.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *fn;       /* strong; NULL once released */
+    PyObject *arg;      /* strong; NULL once released */
+    PyObject *pending;  /* strong: the registry's dict */
+} CleanupTaskObject;
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *pending;       /* all strong */
+    PyObject *watch_type;
+    PyTypeObject *cleanup_type;
+    PyObject *registry;
+    PyObject *checked;       /* the Python registration */
+    PyTypeObject *task_type;
+    PyObject *str_watch;     /* "_watch" */
+    PyObject *str_closed;    /* "closed" */
+    PyObject *str_stop;      /* "stop" */
+} RegistrarObject;
+
+/* Take key out of dict: 1 with its value in *value, 0 if absent, -1 on error. */
+static inline int
+dict_pop(PyObject *dict, PyObject *key, PyObject **value)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyDict_Pop(dict, key, value);
+#else
+    /* With the GIL, and keys that hash and compare by identity, nothing runs
+     * between the two calls. */
+    *value = Py_XNewRef(PyDict_GetItemWithError(dict, key));
+    if (*value == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    if (PyDict_DelItem(dict, key) < 0) {
+        Py_CLEAR(*value);
+        return -1;
+    }
+    return 1;
+#endif
+}
+
+static PyObject *
+cleanup_task_call(CleanupTaskObject *self, PyObject *args, PyObject *kwargs)
+{
+    PyObject *watch;
+    if (!PyArg_UnpackTuple(args, "cleanup", 1, 1, &watch)) {
+        return NULL;
+    }
+    PyObject *popped;
+    int found = dict_pop(self->pending, watch, &popped);
+    if (found <= 0) {
+        return found < 0 ? NULL : Py_NewRef(Py_None);  /* stopped, or dropped at exit */
+    }
+    Py_DECREF(popped);  /* self: the caller (the weak reference's callback) holds it too */
+    /* Only the winner of the pop reads these; strong references for the call,
+     * which may run anything. */
+    PyObject *fn = Py_XNewRef(self->fn);
+    PyObject *arg = Py_XNewRef(self->arg);
+    PyObject *result = fn == NULL ? Py_NewRef(Py_None) : PyObject_CallOneArg(fn, arg);
+    Py_XDECREF(fn);
+    Py_XDECREF(arg);
+    if (result == NULL) {
+        return NULL;  /* to sys.unraisablehook, naming this task */
+    }
+    Py_DECREF(result);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+cleanup_task_release(CleanupTaskObject *self, PyObject *unused)
+{
+    PyObject *fn = self->fn;
+    PyObject *arg = self->arg;
+    self->fn = NULL;
+    self->arg = NULL;
+    Py_XDECREF(fn);  /* may run user code: the fields are already cleared */
+    Py_XDECREF(arg);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+cleanup_task_repr(CleanupTaskObject *self)
+{
+    PyObject *fn = self->fn == NULL ? Py_NewRef(Py_None) : Py_NewRef(self->fn);
+    PyObject *text = PyUnicode_FromFormat("<intern cleanup %R>", fn);
+    Py_DECREF(fn);
+    return text;
+}
+
+static int
+cleanup_task_traverse(CleanupTaskObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->fn);
+    Py_VISIT(self->arg);
+    Py_VISIT(self->pending);
+    return 0;
+}
+
+static int
+cleanup_task_clear(CleanupTaskObject *self)
+{
+    Py_CLEAR(self->fn);
+    Py_CLEAR(self->arg);
+    Py_CLEAR(self->pending);
+    return 0;
+}
+
+static void
+cleanup_task_dealloc(CleanupTaskObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    cleanup_task_clear(self);
+    PyTypeObject *type = Py_TYPE(self);
+    type->tp_free(self);
+    Py_DECREF(type);
+}
+
+static PyMethodDef cleanup_task_methods[] = {
+    {"release", (PyCFunction)cleanup_task_release, METH_NOARGS,
+     PyDoc_STR("Let go of fn and arg once the task will never run.")},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot cleanup_task_slots[] = {
+    {Py_tp_doc, (void *)PyDoc_STR("The callback of a cleanup's watch (see intern._cleanup).")},
+    {Py_tp_dealloc, cleanup_task_dealloc},
+    {Py_tp_traverse, cleanup_task_traverse},
+    {Py_tp_clear, cleanup_task_clear},
+    {Py_tp_call, cleanup_task_call},
+    {Py_tp_repr, cleanup_task_repr},
+    {Py_tp_methods, cleanup_task_methods},
+    {0, NULL},
+};
+
+static PyType_Spec cleanup_task_spec = {
+    .name = "intern._speedups.CleanupTask",
+    .basicsize = sizeof(CleanupTaskObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE
+             | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = cleanup_task_slots,
+};
+
+/* Whether the refusal checks would all pass without looking further: see
+ * the comment above. Reads only types and pointers; runs no user code. */
+static inline int
+plainly_acceptable(PyObject *obj, PyObject *fn, PyObject *arg)
+{
+    if (fn == obj || arg == obj) {
+        return 0;
+    }
+    if (PyFunction_Check(fn)) {
+        if (PyFunction_GetClosure(fn) != NULL || PyFunction_GetDefaults(fn) != NULL
+            || PyFunction_GetKwDefaults(fn) != NULL) {
+            return 0;
+        }
+    }
+    else if (!PyCFunction_CheckExact(fn) || PyCFunction_GET_SELF(fn) == obj) {
+        return 0;
+    }
+    return !(PyTuple_Check(arg) || PyList_Check(arg) || PyAnySet_Check(arg) || PyDict_Check(arg));
+}
+
+static PyObject *
+registrar_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf,
+                     PyObject *kwnames)
+{
+    RegistrarObject *self = (RegistrarObject *)callable;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (self->checked == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "intern's cleanup registrar was cleared");
+        return NULL;
+    }
+    if (nargs != 3 || kwnames != NULL || !plainly_acceptable(args[0], args[1], args[2])
+        || !PyType_SUPPORTS_WEAKREFS(Py_TYPE(args[0]))) {
+        return PyObject_Vectorcall(self->checked, args, nargsf, kwnames);
+    }
+    PyObject *obj = args[0], *fn = args[1], *arg = args[2];
+    PyObject *watch = NULL, *cleanup = NULL, *closed = NULL;
+    CleanupTaskObject *task = PyObject_GC_New(CleanupTaskObject, self->task_type);
+    if (task == NULL) {
+        return NULL;
+    }
+    task->fn = Py_NewRef(fn);
+    task->arg = Py_NewRef(arg);
+    task->pending = Py_NewRef(self->pending);
+    PyObject_GC_Track(task);
+    watch = PyObject_CallFunctionObjArgs(self->watch_type, obj, (PyObject *)task, NULL);
+    if (watch == NULL) {
+        goto error;
+    }
+    /* As object.__new__(Cleanup): its __new__ refuses to be called. */
+    cleanup = self->cleanup_type->tp_alloc(self->cleanup_type, 0);
+    if (cleanup == NULL || PyObject_SetAttr(cleanup, self->str_watch, watch) < 0
+        || PyDict_SetItem(self->pending, watch, (PyObject *)task) < 0) {
+        goto error;
+    }
+    closed = PyObject_GetAttr(self->registry, self->str_closed);
+    int exiting = closed == NULL ? -1 : PyObject_IsTrue(closed);
+    if (exiting != 0) {  /* the interpreter is exiting (or an error): not run */
+        PyObject *stopped = PyObject_CallMethodNoArgs(cleanup, self->str_stop);
+        if (stopped == NULL || exiting < 0) {
+            Py_XDECREF(stopped);
+            goto error;
+        }
+        Py_DECREF(stopped);
+    }
+    Py_DECREF(closed);
+    Py_DECREF(watch);
+    Py_DECREF(task);
+    return cleanup;
+error:
+    if (watch != NULL) {  /* never registered, or stopped: a task never to run */
+        PyObject *popped;
+        if (dict_pop(self->pending, watch, &popped) > 0) {
+            Py_DECREF(popped);
+        }
+    }
+    Py_XDECREF(closed);
+    Py_XDECREF(cleanup);
+    Py_XDECREF(watch);
+    Py_XDECREF(cleanup_task_release(task, NULL));
+    Py_DECREF(task);
+    return NULL;
+}
+
+static PyObject *
+registrar_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *module = PyType_GetModuleByDef(type, &intern_module);
+    if (module == NULL) {
+        return NULL;
+    }
+    module_state *state = state_of_module(module);
+    PyObject *pending, *watch_type, *cleanup_type, *registry, *checked;
+    if ((kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0)
+        || !PyArg_ParseTuple(args, "O!O!O!OO:CleanupRegistrar", &PyDict_Type, &pending,
+                             &PyType_Type, &watch_type, &PyType_Type, &cleanup_type, &registry,
+                             &checked)) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "CleanupRegistrar takes positional arguments only");
+        }
+        return NULL;
+    }
+    RegistrarObject *self = (RegistrarObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->vectorcall = registrar_vectorcall;
+    self->pending = Py_NewRef(pending);
+    self->watch_type = Py_NewRef(watch_type);
+    self->cleanup_type = (PyTypeObject *)Py_NewRef(cleanup_type);
+    self->registry = Py_NewRef(registry);
+    self->checked = Py_NewRef(checked);
+    self->task_type = (PyTypeObject *)Py_NewRef(state->cleanup_task_type);
+    self->str_watch = PyUnicode_InternFromString("_watch");
+    self->str_closed = PyUnicode_InternFromString("closed");
+    self->str_stop = PyUnicode_InternFromString("stop");
+    if (self->str_watch == NULL || self->str_closed == NULL || self->str_stop == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static int
+registrar_traverse(RegistrarObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->pending);
+    Py_VISIT(self->watch_type);
+    Py_VISIT(self->cleanup_type);
+    Py_VISIT(self->registry);
+    Py_VISIT(self->checked);
+    Py_VISIT(self->task_type);
+    return 0;
+}
+
+static int
+registrar_clear(RegistrarObject *self)
+{
+    Py_CLEAR(self->pending);
+    Py_CLEAR(self->watch_type);
+    Py_CLEAR(self->cleanup_type);
+    Py_CLEAR(self->registry);
+    Py_CLEAR(self->checked);
+    Py_CLEAR(self->task_type);
+    Py_CLEAR(self->str_watch);
+    Py_CLEAR(self->str_closed);
+    Py_CLEAR(self->str_stop);
+    return 0;
+}
+
+static void
+registrar_dealloc(RegistrarObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    registrar_clear(self);
+    PyTypeObject *type = Py_TYPE(self);
+    type->tp_free(self);
+    Py_DECREF(type);
+}
+
+static PyMemberDef registrar_members[] = {
+    {"__vectorcalloffset__", Py_T_PYSSIZET, offsetof(RegistrarObject, vectorcall), Py_READONLY,
+     NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot registrar_slots[] = {
+    {Py_tp_doc, (void *)PyDoc_STR("CleanupRegistrar(pending, watch_type, cleanup_type, registry, "
+                                  "checked): add_cleanup's common case (see intern._cleanup).")},
+    {Py_tp_new, registrar_tp_new},
+    {Py_tp_dealloc, registrar_dealloc},
+    {Py_tp_traverse, registrar_traverse},
+    {Py_tp_clear, registrar_clear},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_members, registrar_members},
+    {0, NULL},
+};
+
+static PyType_Spec registrar_spec = {
+    .name = "intern._speedups.CleanupRegistrar",
+    .basicsize = sizeof(RegistrarObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE
+             | Py_TPFLAGS_HAVE_VECTORCALL,
+    .slots = registrar_slots,
+};
+
 /* ---------------------------------------------------------------- module */
 
 static PyObject *
@@ -3061,6 +3410,17 @@ module_exec(PyObject *module)
         || PyModule_AddType(module, state->cached_call_type) < 0) {
         return -1;
     }
+    state->cleanup_task_type = (PyTypeObject *)PyType_FromModuleAndSpec(
+        module, &cleanup_task_spec, NULL);
+    if (state->cleanup_task_type == NULL
+        || PyModule_AddType(module, state->cleanup_task_type) < 0) {
+        return -1;
+    }
+    state->registrar_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &registrar_spec,
+                                                                      NULL);
+    if (state->registrar_type == NULL || PyModule_AddType(module, state->registrar_type) < 0) {
+        return -1;
+    }
     state->str_miss = PyUnicode_InternFromString("_miss");
     state->kwd_mark = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
     if (state->str_miss == NULL || state->kwd_mark == NULL) {
@@ -3102,6 +3462,8 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->cached_call_type);
     Py_VISIT(state->str_miss);
     Py_VISIT(state->kwd_mark);
+    Py_VISIT(state->cleanup_task_type);
+    Py_VISIT(state->registrar_type);
     return 0;
 }
 
@@ -3124,6 +3486,8 @@ module_clear(PyObject *module)
     Py_CLEAR(state->cached_call_type);
     Py_CLEAR(state->str_miss);
     Py_CLEAR(state->kwd_mark);
+    Py_CLEAR(state->cleanup_task_type);
+    Py_CLEAR(state->registrar_type);
     return 0;
 }
 

@@ -72,3 +72,22 @@ class CachedCall:
     @property
     def _cache(self) -> Any: ...
     def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+# add_cleanup's common case and its task (intern._cleanup makes the registrar).
+@final
+class CleanupTask:
+    def __call__(self, watch: object, /) -> None: ...
+    def release(self) -> None: ...
+
+@final
+class CleanupRegistrar:
+    def __new__(
+        cls,
+        pending: dict[Any, Any],
+        watch_type: type[Any],
+        cleanup_type: type[Any],
+        registry: object,
+        checked: Callable[..., Any],
+        /,
+    ) -> Self: ...
+    def __call__(self, obj: object, fn: Callable[[Any], object], arg: object, /) -> Any: ...
