@@ -3024,10 +3024,14 @@ cleanup_task_call(CleanupTaskObject *self, PyObject *args, PyObject *kwargs)
         return found < 0 ? NULL : Py_NewRef(Py_None);  /* stopped, or dropped at exit */
     }
     Py_DECREF(popped);  /* self: the caller (the weak reference's callback) holds it too */
-    /* Only the winner of the pop reads these; strong references for the call,
-     * which may run anything. */
-    PyObject *fn = Py_XNewRef(self->fn);
-    PyObject *arg = Py_XNewRef(self->arg);
+    /* Only the winner of the pop runs or releases the task; the critical
+     * section is for repr, which may read them meanwhile. Strong references
+     * for the call, which may run anything. */
+    PyObject *fn, *arg;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    fn = Py_XNewRef(self->fn);
+    arg = Py_XNewRef(self->arg);
+    Py_END_CRITICAL_SECTION();
     PyObject *result = fn == NULL ? Py_NewRef(Py_None) : PyObject_CallOneArg(fn, arg);
     Py_XDECREF(fn);
     Py_XDECREF(arg);
@@ -3041,10 +3045,13 @@ cleanup_task_call(CleanupTaskObject *self, PyObject *args, PyObject *kwargs)
 static PyObject *
 cleanup_task_release(CleanupTaskObject *self, PyObject *unused)
 {
-    PyObject *fn = self->fn;
-    PyObject *arg = self->arg;
+    PyObject *fn, *arg;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    fn = self->fn;
+    arg = self->arg;
     self->fn = NULL;
     self->arg = NULL;
+    Py_END_CRITICAL_SECTION();
     Py_XDECREF(fn);  /* may run user code: the fields are already cleared */
     Py_XDECREF(arg);
     Py_RETURN_NONE;
@@ -3053,7 +3060,10 @@ cleanup_task_release(CleanupTaskObject *self, PyObject *unused)
 static PyObject *
 cleanup_task_repr(CleanupTaskObject *self)
 {
-    PyObject *fn = self->fn == NULL ? Py_NewRef(Py_None) : Py_NewRef(self->fn);
+    PyObject *fn;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    fn = self->fn == NULL ? Py_NewRef(Py_None) : Py_NewRef(self->fn);
+    Py_END_CRITICAL_SECTION();
     PyObject *text = PyUnicode_FromFormat("<intern cleanup %R>", fn);
     Py_DECREF(fn);
     return text;
