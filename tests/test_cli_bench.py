@@ -22,6 +22,7 @@ import intern._pure
 from intern import _bench, _cli, _measure
 from intern._cache import implementations as cache_implementations
 from intern._chart import render_svg
+from intern._cleanup import implementations as cleanup_implementations
 from intern._measure import Case, Contender, Settings
 from intern._report import BenchReport, CaseReport, Result
 from tests.helpers import run_cli
@@ -101,7 +102,8 @@ def test_quick_json_run_reports_every_case_with_positive_figures(
         cleanups = report["cases"][CASES.index(name)]
         assert cleanups["baseline"] == "weakref.finalize"
         contenders = [result["contender"] for result in cleanups["results"]]
-        assert contenders == ["weakref.finalize", "intern.add_cleanup"]
+        names = [f"add_cleanup [{label}]" for label in cleanup_implementations()]
+        assert contenders == ["weakref.finalize", *names]
 
 
 def test_help_describes_every_case_and_what_bytes_per_entry_means(

@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 import intern
+from intern._cache import implementations as cache_implementations
 from intern._chart import render_svg
+from intern._cleanup import implementations as cleanup_implementations
 from intern._measure import (
     Case,
     Contender,
@@ -511,7 +513,7 @@ def _cache_case() -> Case:
     add("functools.cache hit", partial(time_calls, strong, keys), [strong(key) for key in keys])
     table = {key: _Page(key) for key in keys}
     add("dict[key]", partial(time_subscripts, table, keys))
-    for label, caches in _cache_implementations():
+    for label, caches in cache_implementations().items():
         cache = caches.WeakCache(_Page)
         values = [cache[key] for key in keys]
         add(f"WeakCache[key] hit [{label}]", partial(time_subscripts, cache, keys), values)
@@ -526,21 +528,18 @@ def _cache_case() -> Case:
     )
 
 
-def _cache_implementations() -> list[tuple[str, Any]]:
-    from intern._cache import implementations as cache_implementations
-
-    return list(cache_implementations().items())
-
-
 def _cleanup_case(running: bool) -> Callable[[], Case]:
     """Compare add_cleanup with weakref.finalize: registering, or running at collection."""
 
     def build() -> Case:
         timer = time_collections if running else time_registrations
         contenders = [
-            Contender("weakref.finalize", partial(timer, weakref.finalize, ENTRIES), ENTRIES),
-            Contender("intern.add_cleanup", partial(timer, intern.add_cleanup, ENTRIES), ENTRIES),
+            Contender("weakref.finalize", partial(timer, weakref.finalize, ENTRIES), ENTRIES)
         ]
+        for label, add_cleanup in cleanup_implementations().items():
+            contenders.append(
+                Contender(f"add_cleanup [{label}]", partial(timer, add_cleanup, ENTRIES), ENTRIES)
+            )
         if running:
             name, what = "cleanup-runs", "the object collected, the function run"
         else:
