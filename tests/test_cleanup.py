@@ -592,3 +592,31 @@ def test_a_cleanup_may_add_cleanups_and_stop_others(add_cleanup: AddCleanup) -> 
     del first
     later.clear()
     assert ran == ["first", "added by a cleanup"]
+
+
+def test_registering_running_and_stopping_leave_every_reference_count_as_it_was(
+    add_cleanup: AddCleanup,
+) -> None:
+    def fn(_: object) -> None:
+        pass
+
+    arg = Token()
+
+    def counts() -> list[int]:
+        collect()
+        return [sys.getrefcount(fn), sys.getrefcount(arg)]
+
+    def register_run_stop_and_refuse() -> None:
+        resource = Resource()
+        add_cleanup(resource, fn, arg)
+        del resource  # runs it
+        add_cleanup(Resource(), fn, arg).stop()  # the resource goes first: it ran
+        resource = Resource()
+        add_cleanup(resource, fn, arg).stop()
+        with pytest.raises(ValueError, match="arg is obj"):
+            add_cleanup(resource, fn, resource)
+
+    before = counts()
+    for _ in range(500):
+        register_run_stop_and_refuse()
+    assert counts() == before

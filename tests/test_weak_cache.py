@@ -1324,3 +1324,22 @@ def test_hits_and_misses_count_exactly_under_churn(caches: CacheImplementation) 
     outcomes = call_in_threads(THREADS, work)
     assert all(not isinstance(outcome, BaseException) for outcome in outcomes), outcomes
     assert counters(cache) == (THREADS * rounds, THREADS * rounds + 4)
+
+
+def test_hits_and_misses_leave_every_reference_count_as_it_was(
+    caches: CacheImplementation,
+) -> None:
+    cache = caches.WeakCache(Page)
+    kept, passing = Colliding("kept"), Colliding("passing")
+    page = cache[kept]
+
+    def counts() -> list[int]:
+        collect()
+        return [sys.getrefcount(thing) for thing in (kept, passing, page, cache)]
+
+    cache[passing]  # a miss whose value dies at once, and its entry with it
+    before = counts()
+    for _ in range(1_000):
+        assert cache[kept] is page
+        cache[passing]
+    assert counts() == before

@@ -7,6 +7,7 @@ import functools
 import inspect
 import itertools
 import pickle
+import sys
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -309,3 +310,25 @@ def test_hits_from_threads_while_others_miss_count_exactly(caches: CacheImplemen
     assert call_in_threads(threads, work) == [True] * threads
     info = load.cache_info()
     assert (info.hits, info.misses) == (threads * rounds, threads * rounds + 4)
+
+
+def test_calls_leave_every_reference_count_as_they_were(caches: CacheImplementation) -> None:
+    @caches.weak_cache
+    def load(*args: object, **kwargs: object) -> Page:
+        return Page(len(args))
+
+    first, second = Loud(1), Loud(2)
+    kept = load(first, second, key=first)
+
+    def counts() -> list[int]:
+        collect()
+        return [sys.getrefcount(thing) for thing in (first, second, kept, load)]
+
+    load(second, key=second)
+    before = counts()
+    for _ in range(1_000):
+        assert load(first, second, key=first) is kept
+        load(second, key=second)  # a miss whose result dies at once
+        with pytest.raises(TypeError):
+            load([first])
+    assert counts() == before
