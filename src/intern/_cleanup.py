@@ -1,9 +1,12 @@
 """Cleanups: call ``fn(arg)`` once an object has been collected (Go's ``runtime.AddCleanup``).
 
 Each cleanup is a weak reference to the object (a ``_Watch``) whose callback is a
-``_Task`` holding ``fn`` and ``arg``. A registry maps every pending watch to its task:
-it keeps the watch alive (a weak reference that is itself collected never calls
-back), and it decides who wins between the callback and ``Cleanup.stop()``.
+``_Task`` holding ``fn`` and ``arg`` (or its twin in the C accelerator,
+``CleanupTask``: ``add_cleanup`` registers its common case in C, with
+``CleanupRegistrar``, and every other case here, where all refusal checks are).
+A registry maps every pending watch to its task: it keeps the watch alive (a weak
+reference that is itself collected never calls back), and it decides who wins
+between the callback and ``Cleanup.stop()``.
 
 - Whoever pops the watch from the registry runs or cancels the task; the other finds
   nothing. ``dict.pop`` is atomic and watches hash and compare by identity, so this
