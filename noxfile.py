@@ -131,6 +131,7 @@ def valgrind(session: nox.Session) -> None:
         "--show-leak-kinds=definite",
         "--errors-for-leak-kinds=definite",
         "--track-origins=yes",
+        "--child-silent-after-fork=yes",  # forked children (fork tests) would write into the XML
         "--xml=yes",
         f"--xml-file={report}",
         "python",

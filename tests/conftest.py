@@ -3,13 +3,15 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 import intern
+from intern._cache import CacheImplementation, implementations
+from intern._cleanup import implementations as cleanup_implementations
 from intern._env import REQUIRE_EXTENSION, flag
-from tests.helpers import VARIANTS, Implementation, Variant
+from tests.helpers import VARIANTS, AddCleanup, Implementation, Variant
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -62,6 +64,26 @@ def impl(variant: Variant) -> Implementation:
     INTERN_REQUIRE_EXTENSION is set (as in CI), where its absence fails.
     """
     return load_or_skip(variant)
+
+
+@pytest.fixture(scope="session")
+def caches(variant: Variant) -> CacheImplementation:
+    """Each implementation's WeakCache and weak_cache in turn, skipped as impl is."""
+    load_or_skip(variant)
+    found = implementations().get(variant.name)
+    if found is None:  # built, but INTERN_PURE_PYTHON keeps the package from using it
+        pytest.skip(f"intern._cache does not use the {variant.name} implementation here")
+    return found
+
+
+@pytest.fixture(scope="session")
+def add_cleanup(variant: Variant) -> AddCleanup:
+    """Each implementation's add_cleanup in turn, skipped as impl is."""
+    load_or_skip(variant)
+    found = cleanup_implementations().get(variant.name)
+    if found is None:  # built, but INTERN_PURE_PYTHON keeps the package from using it
+        pytest.skip(f"intern._cleanup does not use the {variant.name} implementation here")
+    return cast("AddCleanup", found)
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,15 @@ from intern._cli import main
 T = TypeVar("T", bound=Hashable)
 
 
+S = TypeVar("S")
+
+
+class AddCleanup(Protocol):
+    """``intern.add_cleanup``, as each implementation's is seen by the tests."""
+
+    def __call__(self, obj: object, fn: Callable[[S], object], arg: S, /) -> intern.Cleanup: ...
+
+
 class Implementation(Protocol):
     """What every implementation module offers; the tests see each through this."""
 

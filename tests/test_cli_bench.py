@@ -20,7 +20,9 @@ import pytest
 
 import intern._pure
 from intern import _bench, _cli, _measure
+from intern._cache import implementations as cache_implementations
 from intern._chart import render_svg
+from intern._cleanup import implementations as cleanup_implementations
 from intern._measure import Case, Contender, Settings
 from intern._report import BenchReport, CaseReport, Result
 from tests.helpers import run_cli
@@ -30,6 +32,9 @@ CASES = [
     "hit-strings-same",
     "hit-records",
     "churn",
+    "cache-hits",
+    "cleanup-registrations",
+    "cleanup-runs",
     "identity",
     "scale-1000",  # --quick stops the scaling cases at 10,000 live entries
     "scale-10000",
@@ -87,6 +92,18 @@ def test_quick_json_run_reports_every_case_with_positive_figures(
         ]
     assert [result["contender"] for result in records["results"]] == expected
     assert all(result["bytes_per_entry"] > 0 for result in records["results"])
+    caches = report["cases"][CASES.index("cache-hits")]
+    assert caches["baseline"] == "functools.cache hit"
+    expected = ["functools.cache hit", "dict[key]"]
+    for label in cache_implementations():  # as intern._cache uses them here
+        expected += [f"WeakCache[key] hit [{label}]", f"@weak_cache hit [{label}]"]
+    assert [result["contender"] for result in caches["results"]] == expected
+    for name in ["cleanup-registrations", "cleanup-runs"]:
+        cleanups = report["cases"][CASES.index(name)]
+        assert cleanups["baseline"] == "weakref.finalize"
+        contenders = [result["contender"] for result in cleanups["results"]]
+        names = [f"add_cleanup [{label}]" for label in cleanup_implementations()]
+        assert contenders == ["weakref.finalize", *names]
 
 
 def test_help_describes_every_case_and_what_bytes_per_entry_means(
@@ -117,7 +134,7 @@ def test_quick_text_run_prints_a_table_per_case(capsys: pytest.CaptureFixture[st
     assert headers[2][3:5] == ["dict", "pool"]
     assert len(headers) == len(CASES)
     rows = [line.split() for line in lines if line.startswith("  intern.make [python]")]
-    assert len(rows) == len(CASES) - 4  # all but identity, records and the two ingest cases
+    assert len(rows) == len(CASES) - 7  # all but caches, cleanups, identity, records, ingest
     assert all(row[3].endswith("x") for row in rows)  # the ratio
 
 

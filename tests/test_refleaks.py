@@ -22,7 +22,9 @@ from dataclasses import dataclass
 import pytest
 
 import intern
-from tests.helpers import Implementation, collect
+from intern._cache import implementations as cache_implementations
+from intern._cleanup import implementations as cleanup_implementations
+from tests.helpers import Implementation, Variant, collect
 
 pytestmark = pytest.mark.skipif(
     not hasattr(sys, "gettotalrefcount"),
@@ -266,9 +268,20 @@ def growth(batch: Callable[[Implementation], None], impl: Implementation) -> lis
 
 @pytest.mark.parametrize("batch", BATCHES, ids=lambda batch: batch.__name__)
 def test_repeated_operations_leak_no_reference_and_no_object(
-    impl: Implementation, batch: Callable[[Implementation], None], monkeypatch: pytest.MonkeyPatch
+    impl: Implementation,
+    variant: Variant,
+    batch: Callable[[Implementation], None],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(intern, "make", impl.make)  # what pickles name, to load with
+    # The batches use intern's caches and cleanups: the implementation's under test.
+    caches = cache_implementations().get(variant.name)
+    add_cleanup = cleanup_implementations().get(variant.name)
+    if caches is None or add_cleanup is None:
+        pytest.skip(f"intern does not use the {variant.name} caches and cleanups here")
+    monkeypatch.setattr(intern, "WeakCache", caches.WeakCache)
+    monkeypatch.setattr(intern, "weak_cache", caches.weak_cache)
+    monkeypatch.setattr(intern, "add_cleanup", add_cleanup)
     # Exact, not "mostly": CPython's -R forgives a round of noise, but a batch that
     # has warmed up has nothing left to cache, and a leak on any path repeats.
     assert growth(batch, impl) == [[0, 0]] * ROUNDS

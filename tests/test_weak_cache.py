@@ -19,7 +19,15 @@ from typing import Any, TypeVar, cast
 import pytest
 
 import intern
-from tests.helpers import Implementation, call_in_threads, collect, run_python, wait_until
+from intern._cache import CacheImplementation
+from tests.helpers import (
+    Implementation,
+    Variant,
+    call_in_threads,
+    collect,
+    run_python,
+    wait_until,
+)
 
 T = TypeVar("T")
 
@@ -67,8 +75,8 @@ def creator() -> Creator:
 
 
 @pytest.fixture
-def cache(creator: Creator) -> intern.WeakCache[Any, Page]:
-    return intern.WeakCache(creator)
+def cache(creator: Creator, caches: CacheImplementation) -> intern.WeakCache[Any, Page]:
+    return caches.WeakCache(creator)
 
 
 def test_lookup_creates_once_and_returns_the_same_value_while_it_lives(
@@ -107,12 +115,14 @@ def test_entry_of_a_value_in_a_cycle_vanishes_at_the_next_collection(
     assert len(cache) == 0
 
 
-def test_keys_are_held_while_their_value_lives_and_released_after() -> None:
+def test_keys_are_held_while_their_value_lives_and_released_after(
+    caches: CacheImplementation,
+) -> None:
     @dataclass(frozen=True)
     class Key:
         name: str
 
-    cache: intern.WeakCache[Key, Page] = intern.WeakCache(Page)
+    cache: intern.WeakCache[Key, Page] = caches.WeakCache(Page)
     key = Key("k")
     key_ref = weakref.ref(key)
     page = cache[key]
@@ -202,22 +212,25 @@ def test_late_callback_never_removes_a_newer_entry(cache: intern.WeakCache[Any, 
 @pytest.mark.parametrize("value", [1, "text", (1, 2), None], ids=repr)
 def test_values_that_cannot_be_weakly_referenced_are_refused_naming_the_type(
     value: object,
+    caches: CacheImplementation,
 ) -> None:
-    cache: intern.WeakCache[str, object] = intern.WeakCache(lambda _: value)
+    cache: intern.WeakCache[str, object] = caches.WeakCache(lambda _: value)
     name = type(value).__name__
     with pytest.raises(TypeError, match=rf"create returned '{name}'.*intern\.make"):
         cache["key"]
     assert len(cache) == 0
 
 
-def test_handles_from_make_can_be_cached(impl: Implementation) -> None:
-    cache: intern.WeakCache[str, intern.Handle[str]] = intern.WeakCache(impl.make)
+def test_handles_from_make_can_be_cached(impl: Implementation, caches: CacheImplementation) -> None:
+    cache: intern.WeakCache[str, intern.Handle[str]] = caches.WeakCache(impl.make)
     handle = cache["GET"]
     assert handle is impl.make("GET")
     assert cache["GET"] is handle
 
 
-def test_exception_from_create_propagates_and_nothing_is_cached() -> None:
+def test_exception_from_create_propagates_and_nothing_is_cached(
+    caches: CacheImplementation,
+) -> None:
     failures = [ValueError("first try fails")]
 
     def create(key: str) -> Page:
@@ -225,7 +238,7 @@ def test_exception_from_create_propagates_and_nothing_is_cached() -> None:
             raise failures.pop()
         return Page(key)
 
-    cache = intern.WeakCache(create)
+    cache = caches.WeakCache(create)
     with pytest.raises(ValueError, match="first try fails"):
         cache["home"]
     assert len(cache) == 0
@@ -233,7 +246,7 @@ def test_exception_from_create_propagates_and_nothing_is_cached() -> None:
     assert cache["home"].key == "home"
 
 
-def test_a_failed_create_leaves_nothing_that_holds_its_key() -> None:
+def test_a_failed_create_leaves_nothing_that_holds_its_key(caches: CacheImplementation) -> None:
     @dataclass(frozen=True)
     class Key:
         name: str
@@ -241,7 +254,7 @@ def test_a_failed_create_leaves_nothing_that_holds_its_key() -> None:
     def create(key: Key) -> Page:
         raise LookupError(key.name)
 
-    cache = intern.WeakCache(create)
+    cache = caches.WeakCache(create)
     key = Key("home")
     key_ref = weakref.ref(key)
     with pytest.raises(LookupError, match="home"):
@@ -263,44 +276,48 @@ def test_exceptions_from_the_key_propagate_unchanged(cache: intern.WeakCache[Any
     assert len(cache) == 0
 
 
-def test_create_asking_for_its_own_key_raises_runtime_error() -> None:
+def test_create_asking_for_its_own_key_raises_runtime_error(caches: CacheImplementation) -> None:
     cache: intern.WeakCache[str, Page]
 
     def create(key: str) -> Page:
         return cache[key]
 
-    cache = intern.WeakCache(create)
+    cache = caches.WeakCache(create)
     with pytest.raises(RuntimeError, match=r"create\('loop'\) asked for its own key on its own"):
         in_a_thread(lambda: cache["loop"])
     assert len(cache) == 0
 
 
-def test_create_asking_for_its_own_key_through_other_keys_raises_runtime_error() -> None:
+def test_create_asking_for_its_own_key_through_other_keys_raises_runtime_error(
+    caches: CacheImplementation,
+) -> None:
     cache: intern.WeakCache[int, Page]
 
     def create(key: int) -> Page:
         return cache[(key + 1) % 3]  # 0 asks for 1, 1 for 2, 2 for 0
 
-    cache = intern.WeakCache(create)
+    cache = caches.WeakCache(create)
     with pytest.raises(RuntimeError, match=r"create\(0\) asked for its own key"):
         in_a_thread(lambda: cache[0])
     assert len(cache) == 0
 
 
-def test_create_may_use_the_cache_for_other_keys() -> None:
+def test_create_may_use_the_cache_for_other_keys(caches: CacheImplementation) -> None:
     cache: intern.WeakCache[str, Page]
 
     def create(key: str) -> Page:
         parts = [cache[part] for part in key.split("/")[1:]] if "/" in key else []
         return Page((key, parts))
 
-    cache = intern.WeakCache(create)
+    cache = caches.WeakCache(create)
     page = cache["root/a/b"]
     assert cache.get("a") is not None
     assert page.key == ("root/a/b", [cache["a"], cache["b"]])
 
 
-def test_key_eq_that_uses_the_cache_neither_deadlocks_nor_duplicates() -> None:
+def test_key_eq_that_uses_the_cache_neither_deadlocks_nor_duplicates(
+    caches: CacheImplementation,
+) -> None:
     cache: intern.WeakCache[Any, Page]
     made: list[Page] = []
 
@@ -315,7 +332,7 @@ def test_key_eq_that_uses_the_cache_neither_deadlocks_nor_duplicates() -> None:
             made.append(cache[("from __eq__", self.name)])
             return isinstance(other, Reentrant) and other.name == self.name
 
-    cache = intern.WeakCache(Page)
+    cache = caches.WeakCache(Page)
     pages = {name: cache[Reentrant(name)] for name in "abcd"}
     for name, page in pages.items():
         assert cache[Reentrant(name)] is page
@@ -323,8 +340,8 @@ def test_key_eq_that_uses_the_cache_neither_deadlocks_nor_duplicates() -> None:
     assert all(cache[page.key] is page for page in made)
 
 
-def test_collection_during_a_lookup_may_use_the_cache() -> None:
-    cache: intern.WeakCache[Any, Page] = intern.WeakCache(Page)
+def test_collection_during_a_lookup_may_use_the_cache(caches: CacheImplementation) -> None:
+    cache: intern.WeakCache[Any, Page] = caches.WeakCache(Page)
     from_finalizers: list[Page] = []
 
     class UsesCacheWhenFinalized:
@@ -354,9 +371,9 @@ def test_collection_during_a_lookup_may_use_the_cache() -> None:
     assert all(cache[page.key] is page for page in from_finalizers)
 
 
-def test_create_must_be_callable() -> None:
+def test_create_must_be_callable(caches: CacheImplementation) -> None:
     with pytest.raises(TypeError, match="WeakCache needs a callable create, not 'int'"):
-        intern.WeakCache(1)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+        caches.WeakCache(1)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 
 def test_repr_names_create_and_counts_entries(cache: intern.WeakCache[Any, Page]) -> None:
@@ -403,7 +420,9 @@ class MissedTogether:
     cache: intern.WeakCache[str, Page]
 
 
-def miss_together(gate: threading.Event, first_call_raises: BaseException | None) -> MissedTogether:
+def miss_together(
+    gate: threading.Event, first_call_raises: BaseException | None, caches: CacheImplementation
+) -> MissedTogether:
     """Have ``THREADS`` threads look up one key, all while its first create is running.
 
     The first call of create waits until every thread has missed (and so waits for
@@ -418,7 +437,7 @@ def miss_together(gate: threading.Event, first_call_raises: BaseException | None
             raise first_call_raises
         return Page(key)
 
-    cache = intern.WeakCache(create)
+    cache = caches.WeakCache(create)
     opener = open_when(gate, lambda: misses(cache) == THREADS, "all threads missed")
     outcomes = call_in_threads(THREADS, lambda _: cache["page"])
     opener.join()
@@ -427,15 +446,16 @@ def miss_together(gate: threading.Event, first_call_raises: BaseException | None
 
 def test_concurrent_misses_on_one_key_call_create_once_and_share_the_value(
     gate: threading.Event,
+    caches: CacheImplementation,
 ) -> None:
-    missed = miss_together(gate, first_call_raises=None)
+    missed = miss_together(gate, first_call_raises=None, caches=caches)
     assert missed.calls == ["page"]
     first = missed.outcomes[0]
     assert isinstance(first, Page)
     assert all(outcome is first for outcome in missed.outcomes)
 
 
-def test_misses_on_different_keys_create_in_parallel() -> None:
+def test_misses_on_different_keys_create_in_parallel(caches: CacheImplementation) -> None:
     # Every create waits for all the others to have started: creates that ran one
     # at a time would break the barrier instead.
     started = threading.Barrier(THREADS, timeout=60)
@@ -444,18 +464,20 @@ def test_misses_on_different_keys_create_in_parallel() -> None:
         started.wait()
         return Page(key)
 
-    cache = intern.WeakCache(create)
+    cache = caches.WeakCache(create)
     pages = call_in_threads(THREADS, lambda index: cache[index])
     assert [page.key for page in pages if isinstance(page, Page)] == list(range(THREADS))
 
 
-def test_lookups_of_other_keys_do_not_wait_for_a_create(gate: threading.Event) -> None:
+def test_lookups_of_other_keys_do_not_wait_for_a_create(
+    gate: threading.Event, caches: CacheImplementation
+) -> None:
     def create(key: str) -> Page:
         if key == "slow":
             gate.wait(60)
         return Page(key)
 
-    cache = intern.WeakCache(create)
+    cache = caches.WeakCache(create)
     slow = threading.Thread(target=lambda: cache["slow"])
     slow.start()
     wait_until(lambda: misses(cache) == 1, "the slow create started")
@@ -474,6 +496,7 @@ def test_a_hit_does_not_wait_for_the_caches_lock(cache: intern.WeakCache[Any, Pa
 
 def test_get_and_contains_neither_wait_for_nor_start_a_running_create(
     gate: threading.Event,
+    caches: CacheImplementation,
 ) -> None:
     calls: list[str] = []
 
@@ -482,7 +505,7 @@ def test_get_and_contains_neither_wait_for_nor_start_a_running_create(
         gate.wait(60)
         return Page(key)
 
-    cache = intern.WeakCache(create)
+    cache = caches.WeakCache(create)
     creating = threading.Thread(target=lambda: cache["page"])
     creating.start()
     try:
@@ -540,7 +563,9 @@ def clear_cache(cache: intern.WeakCache[str, Page]) -> None:
 
 @pytest.mark.parametrize("forget", [discard_page, clear_cache], ids=["discard", "clear"])
 def test_a_create_running_for_a_forgotten_key_answers_its_callers_but_is_not_cached(
-    gate: threading.Event, forget: Callable[[intern.WeakCache[str, Page]], None]
+    gate: threading.Event,
+    forget: Callable[[intern.WeakCache[str, Page]], None],
+    caches: CacheImplementation,
 ) -> None:
     calls: list[str] = []
 
@@ -550,7 +575,7 @@ def test_a_create_running_for_a_forgotten_key_answers_its_callers_but_is_not_cac
             gate.wait(60)
         return Page(key)
 
-    cache = intern.WeakCache(create)
+    cache = caches.WeakCache(create)
 
     def forget_then_open() -> None:
         wait_until(lambda: misses(cache) == 2, "the creator and a waiter missed")
@@ -573,7 +598,9 @@ def test_a_create_running_for_a_forgotten_key_answers_its_callers_but_is_not_cac
     assert cache["page"] is again
 
 
-def test_a_failing_create_for_a_discarded_key_leaves_the_newer_create_in_place() -> None:
+def test_a_failing_create_for_a_discarded_key_leaves_the_newer_create_in_place(
+    caches: CacheImplementation,
+) -> None:
     old_may_fail, new_may_return = threading.Event(), threading.Event()
     error = LookupError("the old source is gone")
     calls: list[str] = []
@@ -586,7 +613,7 @@ def test_a_failing_create_for_a_discarded_key_leaves_the_newer_create_in_place()
         new_may_return.wait(60)
         return Page(key)
 
-    cache = intern.WeakCache(create)
+    cache = caches.WeakCache(create)
     with ThreadPoolExecutor(max_workers=4) as pool:
         try:
             old_creator = pool.submit(lambda: cache["page"])
@@ -761,7 +788,9 @@ class FailedTogether:
     cache: intern.WeakCache[str, Page]
 
 
-def fail_together(gate: threading.Event, error: Exception) -> FailedTogether:
+def fail_together(
+    gate: threading.Event, error: Exception, caches: CacheImplementation
+) -> FailedTogether:
     """Have ``THREADS`` threads look up one key whose first create raises ``error``.
 
     The first call of create waits until every thread has missed, and so waits for
@@ -776,7 +805,7 @@ def fail_together(gate: threading.Event, error: Exception) -> FailedTogether:
             raise error
         return Page(key)
 
-    cache = intern.WeakCache(create)
+    cache = caches.WeakCache(create)
 
     def look_up(_: int) -> Caught:
         frame = inspect.currentframe()
@@ -801,10 +830,12 @@ def functions_in(error: BaseException) -> list[str]:
 
 @pytest.mark.parametrize("make_error", COPYABLE, ids=COPYABLE_IDS)
 def test_each_waiter_raises_its_own_copy_of_the_exception_chained_to_the_original(
-    gate: threading.Event, make_error: Callable[[], Exception]
+    gate: threading.Event,
+    make_error: Callable[[], Exception],
+    caches: CacheImplementation,
 ) -> None:
     error = make_error()
-    failed = fail_together(gate, error)
+    failed = fail_together(gate, error, caches=caches)
     creators = [caught for caught in failed.caught if caught.error is error]
     waiters = [caught.error for caught in failed.caught if caught.error is not error]
     assert len(creators) == 1  # the thread that ran create raises what it raised
@@ -830,19 +861,21 @@ def test_each_waiter_raises_its_own_copy_of_the_exception_chained_to_the_origina
 
 @pytest.mark.parametrize("make_error", UNCOPYABLE, ids=UNCOPYABLE_IDS)
 def test_an_exception_that_cannot_be_copied_reaches_every_waiter_as_the_original(
-    gate: threading.Event, make_error: Callable[[], Exception]
+    gate: threading.Event,
+    make_error: Callable[[], Exception],
+    caches: CacheImplementation,
 ) -> None:
     error = make_error()
-    failed = fail_together(gate, error)
+    failed = fail_together(gate, error, caches=caches)
     assert all(caught.error is error for caught in failed.caught)
     assert error.__cause__ is None
     assert failed.calls == ["page"]
 
 
 def test_a_failed_create_counts_one_miss_per_caller_and_caches_nothing(
-    gate: threading.Event,
+    gate: threading.Event, caches: CacheImplementation
 ) -> None:
-    failed = fail_together(gate, LookupError("no such page"))
+    failed = fail_together(gate, LookupError("no such page"), caches=caches)
     assert counters(failed.cache) == (0, THREADS)
     assert len(failed.cache) == 0
     assert "page" not in failed.cache
@@ -853,6 +886,7 @@ def test_a_failed_create_counts_one_miss_per_caller_and_caches_nothing(
 
 def test_waiters_sharing_an_uncopyable_exception_get_tracebacks_that_do_not_grow(
     gate: threading.Event,
+    caches: CacheImplementation,
 ) -> None:
     # Every waiter raises the one exception create raised: each raise must start
     # again from create's traceback, not add to the one the previous waiter left.
@@ -864,7 +898,7 @@ def test_waiters_sharing_an_uncopyable_exception_get_tracebacks_that_do_not_grow
         gate.wait(60)
         raise TwoArgumentsError(key, "no such page")
 
-    cache = intern.WeakCache(create)
+    cache = caches.WeakCache(create)
 
     def look_up(_: int) -> int:
         try:
@@ -896,10 +930,12 @@ class Interrupted(BaseException):
     ids=["base-exception", "base-exception-group"],
 )
 def test_create_interrupted_by_a_base_exception_lets_the_waiters_try_again(
-    gate: threading.Event, make_interruption: Callable[[], BaseException]
+    gate: threading.Event,
+    make_interruption: Callable[[], BaseException],
+    caches: CacheImplementation,
 ) -> None:
     interruption = make_interruption()
-    missed = miss_together(gate, first_call_raises=interruption)
+    missed = miss_together(gate, first_call_raises=interruption, caches=caches)
     interrupted = [outcome for outcome in missed.outcomes if outcome is interruption]
     pages = [outcome for outcome in missed.outcomes if isinstance(outcome, Page)]
     assert len(interrupted) == 1
@@ -909,7 +945,9 @@ def test_create_interrupted_by_a_base_exception_lets_the_waiters_try_again(
     assert counters(missed.cache) == (0, THREADS)  # a caller that tried again counts once
 
 
-def test_creates_waiting_for_each_other_across_threads_raise_runtime_error() -> None:
+def test_creates_waiting_for_each_other_across_threads_raise_runtime_error(
+    caches: CacheImplementation,
+) -> None:
     # create("a") needs "b" and create("b") needs "a", each started in its own thread:
     # the second wait would close the cycle, so it raises; the first then fails with it.
     started = {key: threading.Event() for key in "ab"}
@@ -921,7 +959,7 @@ def test_creates_waiting_for_each_other_across_threads_raise_runtime_error() -> 
         assert started[other].wait(60)
         return Page(cache[other])
 
-    cache = intern.WeakCache(create)
+    cache = caches.WeakCache(create)
     outcomes = call_in_threads(2, lambda index: cache["ab"[index]])
     assert all(isinstance(outcome, RuntimeError) for outcome in outcomes), outcomes
     assert "asked for its own key through other threads" in str(outcomes[0])
@@ -945,8 +983,8 @@ class Collector:
         self.thread.join()
 
 
-def test_concurrent_churn_keeps_one_live_value_per_key() -> None:
-    cache: intern.WeakCache[int, Page] = intern.WeakCache(Page)
+def test_concurrent_churn_keeps_one_live_value_per_key(caches: CacheImplementation) -> None:
+    cache: intern.WeakCache[int, Page] = caches.WeakCache(Page)
 
     def work(index: int) -> None:
         rng = random.Random(index)
@@ -971,8 +1009,8 @@ def test_concurrent_churn_keeps_one_live_value_per_key() -> None:
     assert len(cache) == 0
 
 
-def test_discards_racing_with_lookups_leave_a_sound_cache() -> None:
-    cache: intern.WeakCache[int, Page] = intern.WeakCache(Page)
+def test_discards_racing_with_lookups_leave_a_sound_cache(caches: CacheImplementation) -> None:
+    cache: intern.WeakCache[int, Page] = caches.WeakCache(Page)
 
     def work(index: int) -> None:
         rng = random.Random(index)
@@ -1035,8 +1073,10 @@ def run_in_child(check: Callable[[], bool]) -> int:
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
-def test_child_can_use_the_cache_while_a_parent_thread_held_its_lock() -> None:
-    cache: intern.WeakCache[Any, Page] = intern.WeakCache(Page)
+def test_child_can_use_the_cache_while_a_parent_thread_held_its_lock(
+    caches: CacheImplementation,
+) -> None:
+    cache: intern.WeakCache[Any, Page] = caches.WeakCache(Page)
     keep = cache[BlockingKey()]  # an entry with the same hash, so that lookups compare
     BlockingKey.comparisons = 0
     BlockingKey.entered.clear()
@@ -1059,13 +1099,14 @@ def test_child_can_use_the_cache_while_a_parent_thread_held_its_lock() -> None:
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_child_creates_a_key_whose_create_was_running_in_a_parent_thread(
     gate: threading.Event,
+    caches: CacheImplementation,
 ) -> None:
     def create(key: str) -> Page:
         if threading.current_thread() is not threading.main_thread():
             gate.wait(60)
         return Page(key)
 
-    cache = intern.WeakCache(create)
+    cache = caches.WeakCache(create)
     creating = threading.Thread(target=lambda: cache["page"])
     creating.start()
     try:
@@ -1112,10 +1153,193 @@ print("ok", flush=True)
 """
 
 
-def test_interpreter_exit_with_live_entries_cycles_and_finalizers_is_quiet() -> None:
-    result = run_python(EXIT_SCRIPT)
+def test_interpreter_exit_with_live_entries_cycles_and_finalizers_is_quiet(
+    variant: Variant,
+) -> None:
+    result = run_python(EXIT_SCRIPT, variant)
     assert result.stderr == ""
     assert result.stdout.startswith("ok\n")
     finalized = sorted(result.stdout.splitlines()[1:])
     assert finalized == ["finalized collections", "finalized os", "finalized sys"]
     assert result.returncode == 0
+
+
+# The hit path, attacked: what runs between finding an entry and returning its value.
+
+
+def test_a_dead_reference_left_in_the_dict_is_a_miss_never_none(
+    caches: CacheImplementation, creator: Creator
+) -> None:
+    cache = caches.WeakCache(creator)
+    gone = Page("gone")
+    # White-box: a reference whose referent died before its callback removed it.
+    cache._values["page"] = weakref.ref(gone)  # type: ignore[assignment]  # pyright: ignore[reportPrivateUsage, reportArgumentType]
+    del gone
+    page = cache["page"]
+    assert isinstance(page, Page)
+    assert page.key == "page"
+    assert creator.calls == ["page"]
+    assert counters(cache) == (0, 1)
+
+
+class Colliding:
+    """A key equal to others of its name, whose every hash is one, and whose ``__eq__`` acts.
+
+    A dict compares a stored key with the one looked up by the stored key's ``__eq__``:
+    arm a stored key's ``action`` to run user code inside a later lookup.
+    """
+
+    def __init__(self, name: str, action: Callable[[], object] = lambda: None) -> None:
+        self.name = name
+        self.action = action
+
+    def __hash__(self) -> int:
+        return 1
+
+    def __eq__(self, other: object) -> bool:
+        self.action()
+        return isinstance(other, Colliding) and other.name == self.name
+
+
+def test_a_key_eq_that_drops_the_last_reference_to_the_value_gets_a_new_live_one(
+    caches: CacheImplementation, creator: Creator
+) -> None:
+    cache = caches.WeakCache(creator)
+    stored = Colliding("page")
+    held = [cache[stored]]
+    stored.action = held.clear  # the value dies inside the next lookup
+    page = cache[Colliding("page")]
+    assert isinstance(page, Page)
+    assert page.key == Colliding("page")
+    assert cache[Colliding("page")] is page
+    assert len(creator.calls) == 2  # the first value died: made again, never None
+
+
+@pytest.mark.parametrize("action", ["clear", "discard", "collect", "fill"])
+def test_a_key_eq_that_changes_the_cache_during_a_hit_leaves_it_sound(
+    caches: CacheImplementation, creator: Creator, action: str
+) -> None:
+    cache = caches.WeakCache(creator)
+    keys = [Colliding(f"page {number}") for number in range(5)]
+    pages = [cache[key] for key in keys]
+    stored = keys[3]
+
+    def act() -> None:
+        stored.action = lambda: None  # once: the lookups below compare with it too
+        if action == "clear":
+            cache.clear()
+        elif action == "discard":
+            cache.discard(Colliding("page 3"))
+        elif action == "collect":
+            gc.collect()
+        else:
+            pages.extend(cache[Colliding(f"other {number}")] for number in range(20))
+
+    stored.action = act
+    page = cache[Colliding("page 3")]
+    assert isinstance(page, Page)
+    assert cache[Colliding("page 3")] is page
+    pages.clear()
+    collect()
+    assert len(cache) == 1  # only page 3's value lives
+
+
+def test_a_key_eq_that_raises_propagates_and_counts_nothing(
+    caches: CacheImplementation, creator: Creator
+) -> None:
+    cache = caches.WeakCache(creator)
+    stored = Colliding("page")
+    page = cache[stored]
+
+    def fail() -> None:
+        raise PageError("no comparing")
+
+    stored.action = fail
+    with pytest.raises(PageError, match="no comparing"):
+        cache[Colliding("page")]
+    assert counters(cache) == (0, 1)
+    stored.action = lambda: None
+    assert cache[Colliding("page")] is page
+
+
+def test_a_hit_holds_the_value_it_returns_while_others_drop_theirs(
+    caches: CacheImplementation,
+) -> None:
+    cache = caches.WeakCache(Page)
+    for round_number in range(200):
+        page = cache[round_number]
+        ref = weakref.ref(page)
+        found = cache[round_number]  # the caller's reference, taken before ours goes
+        del page
+        assert found.key == round_number
+        assert found is ref()
+        del found
+        assert ref() is None
+    assert len(cache) == 0
+
+
+def test_hits_while_other_threads_miss_other_keys_take_no_lock_and_count_exactly(
+    gate: threading.Event, caches: CacheImplementation
+) -> None:
+    hits_each = 2_000
+
+    def create(key: str) -> Page:
+        if key.startswith("slow"):
+            gate.wait(60)
+        return Page(key)
+
+    cache = caches.WeakCache(create)
+    page = cache["hot"]
+    slow = [threading.Thread(target=cache.__getitem__, args=(f"slow {n}",)) for n in range(2)]
+    for thread in slow:
+        thread.start()
+    wait_until(lambda: misses(cache) == 3, "the slow creates started")
+    with cache._lock:  # pyright: ignore[reportPrivateUsage] -- as a miss's bookkeeping would
+        outcomes = call_in_threads(
+            THREADS, lambda _: all(cache["hot"] is page for _ in range(hits_each))
+        )
+    gate.set()
+    for thread in slow:
+        thread.join()
+    assert outcomes == [True] * THREADS
+    assert counters(cache) == (THREADS * hits_each, 3)
+
+
+def test_hits_and_misses_count_exactly_under_churn(caches: CacheImplementation) -> None:
+    cache = caches.WeakCache(Page)
+    rounds = 500
+    keep = [cache[key] for key in range(4)]
+
+    def work(index: int) -> tuple[int, int]:
+        hits = misses_seen = 0
+        for number in range(rounds):
+            before = cache.get(("mine", index, number))
+            assert before is None
+            cache[("mine", index, number)]  # a miss: its value dies at once
+            misses_seen += 1
+            assert cache[number % 4] is keep[number % 4]
+            hits += 1
+        return hits, misses_seen
+
+    outcomes = call_in_threads(THREADS, work)
+    assert all(not isinstance(outcome, BaseException) for outcome in outcomes), outcomes
+    assert counters(cache) == (THREADS * rounds, THREADS * rounds + 4)
+
+
+def test_hits_and_misses_leave_every_reference_count_as_it_was(
+    caches: CacheImplementation,
+) -> None:
+    cache = caches.WeakCache(Page)
+    kept, passing = Colliding("kept"), Colliding("passing")
+    page = cache[kept]
+
+    def counts() -> list[int]:
+        collect()
+        return [sys.getrefcount(thing) for thing in (kept, passing, page, cache)]
+
+    cache[passing]  # a miss whose value dies at once, and its entry with it
+    before = counts()
+    for _ in range(1_000):
+        assert cache[kept] is page
+        cache[passing]
+    assert counts() == before

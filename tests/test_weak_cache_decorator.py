@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
+import itertools
 import pickle
+import sys
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -12,6 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 
 import intern
+from intern._cache import CacheImplementation
 from tests.helpers import call_in_threads, collect, wait_until
 
 
@@ -27,7 +31,7 @@ class Page:
 calls: list[tuple[int, int]] = []
 
 
-@intern.weak_cache
+@intern.weak_cache  # decorated anew on each implementation by the fixture below
 def load_page(number: int, size: int = 10) -> Page:
     """Load one page (the docstring is kept)."""
     calls.append((number, size))
@@ -35,8 +39,10 @@ def load_page(number: int, size: int = 10) -> Page:
 
 
 @pytest.fixture(autouse=True)
-def fresh_load_page() -> None:
-    load_page.cache_clear()
+def fresh_load_page(caches: CacheImplementation, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decorate load_page and Book.page anew, on the implementation under test."""
+    monkeypatch.setitem(globals(), "load_page", caches.weak_cache(load_page.__wrapped__))
+    monkeypatch.setattr(Book, "page", caches.weak_cache(Book.page.__wrapped__))
     calls.clear()
 
 
@@ -96,8 +102,8 @@ def test_cache_clear_forgets_results_and_resets_the_statistics() -> None:
     assert load_page.cache_info() == intern.CacheInfo(hits=0, misses=1, maxsize=None, currsize=1)
 
 
-def test_unhashable_arguments_raise_type_error() -> None:
-    @intern.weak_cache
+def test_unhashable_arguments_raise_type_error(caches: CacheImplementation) -> None:
+    @caches.weak_cache
     def first_page(numbers: list[int]) -> Page:
         return Page(numbers[0])
 
@@ -105,8 +111,10 @@ def test_unhashable_arguments_raise_type_error() -> None:
         first_page([1, 2])
 
 
-def test_results_that_cannot_be_weakly_referenced_raise_type_error() -> None:
-    @intern.weak_cache
+def test_results_that_cannot_be_weakly_referenced_raise_type_error(
+    caches: CacheImplementation,
+) -> None:
+    @caches.weak_cache
     def count(text: str) -> int:
         return len(text)
 
@@ -115,10 +123,12 @@ def test_results_that_cannot_be_weakly_referenced_raise_type_error() -> None:
     assert count.cache_info().currsize == 0
 
 
-def test_exception_from_the_function_propagates_and_is_not_cached() -> None:
+def test_exception_from_the_function_propagates_and_is_not_cached(
+    caches: CacheImplementation,
+) -> None:
     failures = [KeyError("not yet")]
 
-    @intern.weak_cache
+    @caches.weak_cache
     def flaky(number: int) -> Page:
         if failures:
             raise failures.pop()
@@ -141,12 +151,14 @@ def test_decorated_function_keeps_its_name_doc_and_signature() -> None:
     assert repr(load_page).startswith("<weak_cache of <function load_page at ")
 
 
-def test_concurrent_calls_with_equal_arguments_call_the_function_once() -> None:
+def test_concurrent_calls_with_equal_arguments_call_the_function_once(
+    caches: CacheImplementation,
+) -> None:
     threads = 8
     gate = threading.Event()
     made: list[int] = []
 
-    @intern.weak_cache
+    @caches.weak_cache
     def slow_page(number: int) -> Page:
         made.append(number)
         gate.wait(60)
@@ -177,7 +189,7 @@ class Book:
         self.title = title
         self.loads = 0
 
-    @intern.weak_cache
+    @intern.weak_cache  # decorated anew on each implementation by fresh_load_page
     def page(self, number: int) -> Page:
         self.loads += 1
         return Page(number)
@@ -207,3 +219,116 @@ def test_a_decorated_function_pickles_and_copies_as_itself() -> None:
     assert pickle.loads(pickle.dumps(load_page)) is load_page
     assert copy.copy(load_page) is load_page
     assert copy.deepcopy(load_page) is load_page
+
+
+class Loud:
+    """An argument whose hash and equality are those of its number, and may raise."""
+
+    def __init__(self, number: int, fail: bool = False) -> None:
+        self.number = number
+        self.fail = fail
+
+    def __hash__(self) -> int:
+        if self.fail:
+            raise PageError("no hashing")
+        return hash(self.number)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Loud) and other.number == self.number
+
+
+class PageError(Exception):
+    pass
+
+
+CALLS: list[tuple[tuple[object, ...], dict[str, object]]] = [
+    ((1,), {}),
+    ((1.0,), {}),
+    ((True,), {}),
+    (("a",), {}),
+    ((("a",),), {}),
+    (("a", "b"), {}),
+    ((), {"a": "b"}),
+    (("a",), {"b": 1}),
+    ((), {"b": 1, "a": "b"}),
+    ((), {"a": "b", "b": 1}),
+    ((Loud(1),), {}),
+    ((Loud(1), 2), {}),
+    ((), {}),
+]
+
+
+def test_calls_share_an_entry_exactly_when_functools_keys_them_equal(
+    caches: CacheImplementation,
+) -> None:
+    made: list[int] = []
+
+    @caches.weak_cache
+    def load(*args: object, **kwargs: object) -> Page:
+        made.append(len(made))
+        return Page(len(made))
+
+    keys = [functools._make_key(args, kwargs, typed=False) for args, kwargs in CALLS]  # pyright: ignore[reportPrivateUsage]
+    results = [load(*args, **kwargs) for args, kwargs in CALLS]
+    for (first_key, first), (second_key, second) in itertools.product(
+        zip(keys, results, strict=True), repeat=2
+    ):
+        assert (first is second) == (first_key == second_key)
+
+
+def test_an_argument_whose_hash_raises_propagates_and_counts_nothing(
+    caches: CacheImplementation,
+) -> None:
+    @caches.weak_cache
+    def load(key: object) -> Page:
+        return Page(0)
+
+    with pytest.raises(PageError, match="no hashing"):
+        load(Loud(1, fail=True))
+    with pytest.raises(PageError, match="no hashing"):
+        load(key=Loud(1, fail=True))
+    assert load.cache_info() == intern.CacheInfo(0, 0, None, 0)
+
+
+def test_hits_from_threads_while_others_miss_count_exactly(caches: CacheImplementation) -> None:
+    rounds = 1_000
+
+    @caches.weak_cache
+    def load(number: int, size: int = 0) -> Page:
+        return Page(number, size)
+
+    kept = [load(number) for number in range(4)]
+
+    def work(index: int) -> bool:
+        same = True
+        for number in range(rounds):
+            load(number, size=index + 1)  # a miss: its result dies at once
+            same = same and load(number % 4) is kept[number % 4]
+        return same
+
+    threads = 4
+    assert call_in_threads(threads, work) == [True] * threads
+    info = load.cache_info()
+    assert (info.hits, info.misses) == (threads * rounds, threads * rounds + 4)
+
+
+def test_calls_leave_every_reference_count_as_they_were(caches: CacheImplementation) -> None:
+    @caches.weak_cache
+    def load(*args: object, **kwargs: object) -> Page:
+        return Page(len(args))
+
+    first, second = Loud(1), Loud(2)
+    kept = load(first, second, key=first)
+
+    def counts() -> list[int]:
+        collect()
+        return [sys.getrefcount(thing) for thing in (first, second, kept, load)]
+
+    load(second, key=second)
+    before = counts()
+    for _ in range(1_000):
+        assert load(first, second, key=first) is kept
+        load(second, key=second)  # a miss whose result dies at once
+        with pytest.raises(TypeError):
+            load([first])
+    assert counts() == before

@@ -11,6 +11,7 @@ always, the C accelerator when it is built.
 from __future__ import annotations
 
 import csv
+import functools
 import gc
 import importlib
 import io
@@ -25,7 +26,9 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 import intern
+from intern._cache import implementations as cache_implementations
 from intern._chart import render_svg
+from intern._cleanup import implementations as cleanup_implementations
 from intern._measure import (
     Case,
     Contender,
@@ -35,9 +38,12 @@ from intern._measure import (
     bytes_per_record,
     measure,
     time_calls,
+    time_collections,
     time_equality,
     time_identity,
     time_parse,
+    time_registrations,
+    time_subscripts,
 )
 from intern._report import BenchReport
 from intern._text import Progress
@@ -486,6 +492,68 @@ def _ingest_case(count: int, form: str) -> Callable[[], Case]:
     return build
 
 
+class _Page:
+    """A cached value: weakly referenceable, as WeakCache's values must be."""
+
+    __slots__ = ("__weakref__", "key")
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _cache_case() -> Case:
+    """Compare hits of WeakCache and @weak_cache with functools.cache's, on the same keys."""
+    keys = [f"key-{index:05d}" for index in range(ENTRIES)]
+    contenders: list[Contender] = []
+
+    def add(label: str, timer: Callable[[int], int], keep_alive: object = None) -> None:
+        contenders.append(Contender(label, timer, len(keys), None, keep_alive))
+
+    strong = functools.cache(_Page)
+    add("functools.cache hit", partial(time_calls, strong, keys), [strong(key) for key in keys])
+    table = {key: _Page(key) for key in keys}
+    add("dict[key]", partial(time_subscripts, table, keys))
+    for label, caches in cache_implementations().items():
+        cache = caches.WeakCache(_Page)
+        values = [cache[key] for key in keys]
+        add(f"WeakCache[key] hit [{label}]", partial(time_subscripts, cache, keys), values)
+        function = caches.weak_cache(_Page)
+        results = [function(key) for key in keys]
+        add(f"@weak_cache hit [{label}]", partial(time_calls, function, keys), results)
+    return Case(
+        "cache-hits",
+        f"caches: hits on {ENTRIES:,} live str keys, the very objects given when cached",
+        "functools.cache hit",
+        contenders,
+    )
+
+
+def _cleanup_case(running: bool) -> Callable[[], Case]:
+    """Compare add_cleanup with weakref.finalize: registering, or running at collection."""
+
+    def build() -> Case:
+        timer = time_collections if running else time_registrations
+        contenders = [
+            Contender("weakref.finalize", partial(timer, weakref.finalize, ENTRIES), ENTRIES)
+        ]
+        for label, add_cleanup in cleanup_implementations().items():
+            contenders.append(
+                Contender(f"add_cleanup [{label}]", partial(timer, add_cleanup, ENTRIES), ENTRIES)
+            )
+        if running:
+            name, what = "cleanup-runs", "the object collected, the function run"
+        else:
+            name, what = "cleanup-registrations", "registered on a fresh object"
+        return Case(
+            name,
+            f"cleanups: {ENTRIES:,} calls of a function with one argument, {what}",
+            "weakref.finalize",
+            contenders,
+        )
+
+    return build
+
+
 def _cases(quick: bool) -> list[tuple[str, Callable[[], Case]]]:
     """List what each case measures, for the progress line, and how to build it."""
     cases: list[tuple[str, Callable[[], Case]]] = [
@@ -518,6 +586,9 @@ def _cases(quick: bool) -> list[tuple[str, Callable[[], Case]]]:
             ),
         ),
         ("miss-and-reclaim churn", _churn_case),
+        ("caches and cleanups: cache hits", _cache_case),
+        ("caches and cleanups: registering cleanups", _cleanup_case(running=False)),
+        ("caches and cleanups: running cleanups", _cleanup_case(running=True)),
         ("identity against equality", _identity_case),
     ]
     for size in SCALES[:2] if quick else SCALES:

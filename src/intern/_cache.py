@@ -4,9 +4,14 @@ A cache keeps two dicts: ``values`` maps each key to a ``_ValueRef``, a weak
 reference to its value, and ``attempts`` maps each key whose ``create`` is running
 to an ``_Attempt``, the record that callers waiting for that key share.
 
-- A hit never takes the cache's lock: one dict lookup and one weak reference call,
-  then the hit is counted under ``_count_lock``, which guards the two counters
-  alone (exact on free-threaded builds too) and is held for nothing else.
+- A hit never takes a lock: one dict lookup and one weak reference call, then the
+  hit is counted. The hit path is the cache's base class: ``CacheHits`` of the C
+  accelerator (``cache[key]`` is its ``mp_subscript``, with no Python-level call)
+  or its twin in ``intern._pure``. Each keeps the dict and the counters (exact
+  under threads); a lookup that finds no live value calls ``_miss``, here.
+- ``@weak_cache`` is the same: its base class ``CachedCall`` builds ``functools``'
+  key from the arguments and looks it up, and a miss calls ``_miss`` with the
+  arguments, which calls the function with them.
 - Bookkeeping on a miss takes the cache's lock; ``create`` never runs under it. The
   first miss on a key records an attempt and calls ``create`` after releasing the
   lock; later misses on that key wait for the attempt and share its outcome. So a
@@ -39,12 +44,14 @@ import types
 import weakref
 from collections.abc import Callable, Hashable
 from typing import (
+    TYPE_CHECKING,
     Any,
     ClassVar,
     Concatenate,
     Generic,
     NamedTuple,
     ParamSpec,
+    Protocol,
     Self,
     TypeVar,
     cast,
@@ -52,7 +59,21 @@ from typing import (
     overload,
 )
 
+from intern import _pure
+from intern._env import pure_python_chosen
 from intern._shutdown import remove_dead_weakref
+
+if TYPE_CHECKING:
+    _CacheHits = _pure.CacheHits
+    _CachedCall = _pure.CachedCall
+elif pure_python_chosen():
+    _CacheHits, _CachedCall = _pure.CacheHits, _pure.CachedCall
+else:
+    try:
+        from intern._speedups import CachedCall as _CachedCall
+        from intern._speedups import CacheHits as _CacheHits
+    except ImportError:  # intern/__init__.py warns about it
+        _CacheHits, _CachedCall = _pure.CacheHits, _pure.CachedCall
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -214,7 +235,168 @@ class _Remover:
         self._remove_dead(self.values, ref.key)
 
 
-class WeakCache(Generic[K, V]):
+class _WeakCacheMethods(Generic[K, V]):
+    """Everything of ``WeakCache`` but its hit path, which its other base class has."""
+
+    if not TYPE_CHECKING:
+        # Its attributes are the slots of the classes below (_SLOTS): slots of its
+        # own would conflict with the layout of the C hit path.
+        __slots__ = ()
+
+    _new_attempt: ClassVar[type[_Attempt[Any]]] = _Attempt
+    _value_ref: ClassVar[type[_ValueRef[Any]]] = _ValueRef
+    _waits: ClassVar[_Waits] = _waits
+
+    if TYPE_CHECKING:  # the hit path's, in _pure.CacheHits and _speedups.CacheHits
+        _values: dict[Hashable, _ValueRef[V]]
+        _create: Callable[..., V]
+        _lock: threading.RLock
+        _attempts: dict[Hashable, _Attempt[V]]
+        _remove: _Remover
+
+        def __getitem__(self, key: K, /) -> V: ...
+        def _count_hit(self) -> None: ...
+        def _count_miss(self) -> None: ...
+        def _info(self) -> tuple[int, int]: ...
+        def _reset_counts(self) -> None: ...
+
+    def __init__(self, create: Callable[[K], V]) -> None:
+        if not callable(create):
+            raise TypeError(f"WeakCache needs a callable create, not {type(create).__name__!r}")
+        self._create = create
+        self._attempts = {}
+        self._lock = threading.RLock()
+        self._remove = _Remover(self._values)
+        _caches.add(self)
+
+    @overload
+    def get(self, key: K, /) -> V | None: ...
+
+    @overload
+    def get(self, key: K, /, default: V | D) -> V | D: ...
+
+    def get(self, key: K, /, default: object = None) -> object:
+        """Return the live value for ``key``, or ``default``; never creates nor waits."""
+        value = self._live(key)
+        return default if value is None else value
+
+    def __contains__(self, key: object) -> bool:
+        return self._live(key) is not None
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def discard(self, key: K) -> None:
+        """Forget the entry for ``key``, if any, so that the next ``cache[key]`` creates anew."""
+        with self._lock:
+            self._values.pop(key, None)
+            self._attempts.pop(key, None)
+
+    def clear(self) -> None:
+        """Forget every entry, as ``discard`` does for each key."""
+        with self._lock:
+            self._values.clear()
+            self._attempts.clear()
+        self._reset_counts()
+
+    def __repr__(self) -> str:
+        return f"<WeakCache of {self._create!r}: {len(self)} entries>"
+
+    def _live(self, key: Hashable) -> V | None:
+        ref = self._values.get(key)
+        return None if ref is None else ref()
+
+    def _miss(
+        self, key: K, args: tuple[Any, ...] | None = None, kwargs: dict[str, Any] | None = None
+    ) -> V:
+        """Find, wait for or create the value for ``key``, when the hit path found none.
+
+        ``create(key)`` makes it; or, for ``@weak_cache``, which gives the call's
+        arguments, ``create(*args, **kwargs)``.
+        """
+        me = self._waits.get_ident()
+        counted = False
+        while True:
+            attempt: _Attempt[V] | None = None
+            mine = False
+            try:
+                with self._lock:
+                    value = self._live(key)
+                    if value is None:
+                        attempt = self._attempts.get(key)
+                        if attempt is None or attempt.finished:
+                            attempt = self._new_attempt(key, me)
+                            mine = True  # before the attempt is visible, for the except clause
+                            self._attempts[key] = attempt
+                if value is not None:
+                    if not counted:
+                        self._count_hit()
+                    return value
+                if not counted:
+                    self._count_miss()
+                counted = True
+                assert attempt is not None  # noqa: S101 -- set whenever value is None
+                if mine:
+                    value = (
+                        self._create(key) if args is None else self._create(*args, **kwargs or {})
+                    )
+                    ref = self._weak_ref(value, key)
+                    with self._lock:
+                        if self._attempts.get(key) is attempt:  # not discarded meanwhile
+                            self._values[key] = ref
+                            del self._attempts[key]
+                    attempt.finish(value, None)
+                    return value
+            except BaseException as error:
+                if mine:
+                    assert attempt is not None  # noqa: S101 -- mine implies an attempt
+                    try:
+                        self._forget(key, attempt)
+                    finally:
+                        attempt.finish(None, error)
+                raise
+            self._waits.wait(attempt, me)
+            original = attempt.error
+            if original is not None:
+                own = attempt.copy_error(original)
+                if own is None:
+                    raise original.with_traceback(attempt.traceback)
+                try:
+                    raise own from original
+                finally:
+                    del own  # or its traceback would hold this frame, which holds it
+            if attempt.value is not None:  # None is not weakly referenceable: never a value
+                return attempt.value
+            # create was interrupted in its own thread: try again, maybe as the creator
+
+    def _forget(self, key: K, attempt: _Attempt[V]) -> None:
+        with self._lock:
+            if self._attempts.get(key) is attempt:
+                del self._attempts[key]
+
+    def _weak_ref(self, value: V, key: K) -> _ValueRef[V]:
+        try:
+            ref: _ValueRef[V] = self._value_ref(value, self._remove)
+        except TypeError:
+            raise TypeError(
+                f"WeakCache values must be weakly referenceable, but create returned"
+                f" {type(value).__name__!r}, which is not: return an object of a class"
+                f" of your own that holds it, or intern.make(value), a Handle"
+            ) from None
+        ref.key = key
+        return ref
+
+    def _reset_after_fork(self, me: int) -> None:
+        self._lock = threading.RLock()
+        for attempt in list(self._attempts.values()):
+            if attempt.owner != me:
+                attempt.abandon_after_fork()
+
+
+_SLOTS = ("__weakref__", "_attempts", "_create", "_lock", "_remove")
+
+
+class WeakCache(_WeakCacheMethods[K, V], _CacheHits):
     """A map from keys to values made by ``create(key)`` on demand, and held weakly.
 
     ``cache[key]`` returns the live value for ``key``, calling ``create(key)`` if
@@ -263,166 +445,16 @@ class WeakCache(Generic[K, V]):
     (0, None)
     """
 
-    __slots__ = (
-        "__weakref__",
-        "_attempts",
-        "_count_lock",
-        "_create",
-        "_hits",
-        "_lock",
-        "_misses",
-        "_remove",
-        "_values",
-    )
-
-    _new_attempt: ClassVar[type[_Attempt[Any]]] = _Attempt
-    _value_ref: ClassVar[type[_ValueRef[Any]]] = _ValueRef
-    _waits: ClassVar[_Waits] = _waits
-
-    def __init__(self, create: Callable[[K], V]) -> None:
-        if not callable(create):
-            raise TypeError(f"WeakCache needs a callable create, not {type(create).__name__!r}")
-        self._create = create
-        self._values: dict[Hashable, _ValueRef[V]] = {}
-        self._attempts: dict[Hashable, _Attempt[V]] = {}
-        self._lock = threading.RLock()
-        self._count_lock = threading.RLock()
-        self._hits = 0
-        self._misses = 0
-        self._remove = _Remover(self._values)
-        _caches.add(self)
-
-    def __getitem__(self, key: K) -> V:
-        ref = self._values.get(key)
-        if ref is not None:
-            value = ref()
-            if value is not None:
-                with self._count_lock:
-                    self._hits += 1
-                return value
-        return self._miss(key)
-
-    @overload
-    def get(self, key: K, /) -> V | None: ...
-
-    @overload
-    def get(self, key: K, /, default: V | D) -> V | D: ...
-
-    def get(self, key: K, /, default: object = None) -> object:
-        """Return the live value for ``key``, or ``default``; never creates nor waits."""
-        value = self._live(key)
-        return default if value is None else value
-
-    def __contains__(self, key: object) -> bool:
-        return self._live(key) is not None
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def discard(self, key: K) -> None:
-        """Forget the entry for ``key``, if any, so that the next ``cache[key]`` creates anew."""
-        with self._lock:
-            self._values.pop(key, None)
-            self._attempts.pop(key, None)
-
-    def clear(self) -> None:
-        """Forget every entry, as ``discard`` does for each key."""
-        with self._lock:
-            self._values.clear()
-            self._attempts.clear()
-        with self._count_lock:
-            self._hits = self._misses = 0
-
-    def __repr__(self) -> str:
-        return f"<WeakCache of {self._create!r}: {len(self)} entries>"
-
-    def _live(self, key: Hashable) -> V | None:
-        ref = self._values.get(key)
-        return None if ref is None else ref()
-
-    def _miss(self, key: K) -> V:
-        me = self._waits.get_ident()
-        counted = False
-        while True:
-            attempt: _Attempt[V] | None = None
-            mine = False
-            try:
-                with self._lock:
-                    value = self._live(key)
-                    if value is None:
-                        attempt = self._attempts.get(key)
-                        if attempt is None or attempt.finished:
-                            attempt = self._new_attempt(key, me)
-                            mine = True  # before the attempt is visible, for the except clause
-                            self._attempts[key] = attempt
-                with self._count_lock:
-                    if value is not None:
-                        self._hits += not counted
-                        return value
-                    self._misses += not counted
-                counted = True
-                assert attempt is not None  # noqa: S101 -- set whenever value is None
-                if mine:
-                    value = self._create(key)
-                    ref = self._weak_ref(value, key)
-                    with self._lock:
-                        if self._attempts.get(key) is attempt:  # not discarded meanwhile
-                            self._values[key] = ref
-                            del self._attempts[key]
-                    attempt.finish(value, None)
-                    return value
-            except BaseException as error:
-                if mine:
-                    assert attempt is not None  # noqa: S101 -- mine implies an attempt
-                    try:
-                        self._forget(key, attempt)
-                    finally:
-                        attempt.finish(None, error)
-                raise
-            self._waits.wait(attempt, me)
-            original = attempt.error
-            if original is not None:
-                own = attempt.copy_error(original)
-                if own is None:
-                    raise original.with_traceback(attempt.traceback)
-                try:
-                    raise own from original
-                finally:
-                    del own  # or its traceback would hold this frame, which holds it
-            if attempt.value is not None:  # None is not weakly referenceable: never a value
-                return attempt.value
-            # create was interrupted in its own thread: try again, maybe as the creator
-
-    def _forget(self, key: K, attempt: _Attempt[V]) -> None:
-        with self._lock:
-            if self._attempts.get(key) is attempt:
-                del self._attempts[key]
-
-    def _weak_ref(self, value: V, key: K) -> _ValueRef[V]:
-        try:
-            ref: _ValueRef[V] = self._value_ref(value, self._remove)
-        except TypeError:
-            raise TypeError(
-                f"WeakCache values must be weakly referenceable, but create returned"
-                f" {type(value).__name__!r}, which is not: return an object of a class"
-                f" of your own that holds it, or intern.make(value), a Handle"
-            ) from None
-        ref.key = key
-        return ref
-
-    def _info(self) -> tuple[int, int]:
-        with self._count_lock:
-            return self._hits, self._misses
-
-    def _reset_after_fork(self, me: int) -> None:
-        self._lock = threading.RLock()
-        self._count_lock = threading.RLock()
-        for attempt in list(self._attempts.values()):
-            if attempt.owner != me:
-                attempt.abandon_after_fork()
+    __slots__ = _SLOTS
 
 
-_caches: weakref.WeakSet[WeakCache[Any, Any]] = weakref.WeakSet()
+class _PureWeakCache(_WeakCacheMethods[K, V], _pure.CacheHits):
+    """``WeakCache`` on the pure-Python hit path, for the tests of both implementations."""
+
+    __slots__ = _SLOTS
+
+
+_caches: weakref.WeakSet[_WeakCacheMethods[Any, Any]] = weakref.WeakSet()
 
 
 def _reset_locks_after_fork() -> None:
@@ -451,32 +483,28 @@ class CacheInfo(NamedTuple):
     currsize: int
 
 
-_Key = tuple[tuple[object, ...], tuple[tuple[str, object], ...]]
-
-
-def _call_with_key(function: Callable[..., R]) -> Callable[[_Key], R]:
-    def create(key: _Key) -> R:
-        args, keywords = key
-        return function(*args, **dict(keywords))
-
-    return create
-
-
-@final
-class _WeakCachedFunction(Generic[P, R]):
-    """A function whose results are cached weakly; see :func:`intern.weak_cache`."""
+class _WeakCachedFunctionMethods(Generic[P, R]):
+    """Everything of a ``@weak_cache`` function but its calls, which its other base has."""
 
     __name__: str
     __qualname__: str
     __wrapped__: Callable[P, R]
     _method_type = types.MethodType  # bound here, not a global
+    _cache_type: ClassVar[type[_WeakCacheMethods[Any, Any]]]
+
+    if TYPE_CHECKING:  # the hit path's, in _pure.CachedCall and _speedups.CachedCall
+        _cache: _WeakCacheMethods[Any, R]
+
+        def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
+
+    def __new__(cls, function: Callable[P, R]) -> Self:
+        # The cache calls the function with a missing call's arguments (see _miss).
+        cache = cls._cache_type(cast("Callable[[Any], R]", function))
+        new = cast("Callable[[type[Self], object], Self]", super().__new__)  # the hit path's
+        return new(cls, cache)
 
     def __init__(self, function: Callable[P, R]) -> None:
-        self._cache: WeakCache[_Key, R] = WeakCache(_call_with_key(function))
         functools.update_wrapper(self, function)
-
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        return self._cache[(args, tuple(kwargs.items()) if kwargs else ())]
 
     def cache_info(self) -> CacheInfo:
         """Return ``CacheInfo(hits, misses, maxsize=None, currsize)``."""
@@ -492,7 +520,7 @@ class _WeakCachedFunction(Generic[P, R]):
 
     @overload
     def __get__(
-        self: _WeakCachedFunction[Concatenate[S, Q], R],
+        self: _WeakCachedFunctionMethods[Concatenate[S, Q], R],
         instance: S,
         owner: type[Any] | None = None,
         /,
@@ -508,6 +536,47 @@ class _WeakCachedFunction(Generic[P, R]):
     def __reduce__(self) -> str:
         # Pickled by name, as functions and functools' caches are, for multiprocessing.
         return self.__qualname__
+
+
+@final
+class _WeakCachedFunction(_WeakCachedFunctionMethods[P, R], _CachedCall):
+    """A function whose results are cached weakly; see :func:`intern.weak_cache`."""
+
+    _cache_type = WeakCache
+
+
+@final
+class _PureWeakCachedFunction(_WeakCachedFunctionMethods[P, R], _pure.CachedCall):
+    """``_WeakCachedFunction`` on the pure-Python hit path, for the tests of both."""
+
+    _cache_type = _PureWeakCache
+
+
+class _Decorate(Protocol):
+    def __call__(self, function: Callable[P, R], /) -> _WeakCachedFunction[P, R]: ...
+
+
+class CacheImplementation(NamedTuple):
+    """``WeakCache`` and ``weak_cache`` on one implementation's hit path (for tests).
+
+    Typed as the public ones: the pure-Python twins have the same API.
+    """
+
+    WeakCache: type[WeakCache[Any, Any]]
+    weak_cache: _Decorate
+
+
+def implementations() -> dict[str, CacheImplementation]:
+    """Each implementation's ``WeakCache`` and ``weak_cache`` that is available, by name."""
+    found = {
+        "python": CacheImplementation(
+            cast("type[WeakCache[Any, Any]]", _PureWeakCache),
+            cast("_Decorate", _PureWeakCachedFunction),
+        )
+    }
+    if _CacheHits is not _pure.CacheHits:
+        found["c"] = CacheImplementation(WeakCache, cast("_Decorate", _WeakCachedFunction))
+    return found
 
 
 def weak_cache(function: Callable[P, R], /) -> _WeakCachedFunction[P, R]:

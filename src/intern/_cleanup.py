@@ -1,9 +1,12 @@
 """Cleanups: call ``fn(arg)`` once an object has been collected (Go's ``runtime.AddCleanup``).
 
 Each cleanup is a weak reference to the object (a ``_Watch``) whose callback is a
-``_Task`` holding ``fn`` and ``arg``. A registry maps every pending watch to its task:
-it keeps the watch alive (a weak reference that is itself collected never calls
-back), and it decides who wins between the callback and ``Cleanup.stop()``.
+``_Task`` holding ``fn`` and ``arg`` (or its twin in the C accelerator,
+``CleanupTask``: ``add_cleanup`` registers its common case in C, with
+``CleanupRegistrar``, and every other case here, where all refusal checks are).
+A registry maps every pending watch to its task: it keeps the watch alive (a weak
+reference that is itself collected never calls back), and it decides who wins
+between the callback and ``Cleanup.stop()``.
 
 - Whoever pops the watch from the registry runs or cancels the task; the other finds
   nothing. ``dict.pop`` is atomic and watches hash and compare by identity, so this
@@ -30,7 +33,9 @@ import functools
 import types
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast, final
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar, cast, final
+
+from intern._env import pure_python_chosen
 
 S = TypeVar("S")
 
@@ -50,14 +55,13 @@ class _Watch(weakref.ref[Any]):
 class _Task:
     """The callback of a watch: calls ``fn(arg)`` unless the cleanup was stopped first."""
 
-    __slots__ = ("arg", "fn", "pending")
+    __slots__ = ("arg", "fn")
 
-    def __init__(
-        self, fn: Callable[[Any], object], arg: object, pending: dict[_Watch, _Task]
-    ) -> None:
+    pending: ClassVar[dict[_Watch, _Task]]  # the registry's, set below: one for all tasks
+
+    def __init__(self, fn: Callable[[Any], object], arg: object) -> None:
         self.fn: Callable[[Any], object] | None = fn
         self.arg: object = arg
-        self.pending = pending
 
     def __call__(self, watch: _Watch) -> None:
         if self.pending.pop(watch, None) is None:
@@ -90,6 +94,7 @@ class _Registry:
 
 _registry = _Registry()
 atexit.register(_registry.close)
+_Task.pending = _registry.pending
 
 
 @final
@@ -110,8 +115,8 @@ class Cleanup:
     (True, False, False)
     """
 
-    __slots__ = ("_pending", "_watch")
-    _pending: dict[_Watch, _Task]
+    __slots__ = ("_watch",)
+    _pending: ClassVar[dict[_Watch, _Task]]  # the registry's, set below: one for all cleanups
     _watch: _Watch
 
     def __new__(cls, *args: object, **kwargs: object) -> Self:
@@ -139,8 +144,16 @@ class Cleanup:
         return f"<Cleanup {'pending' if self.pending else 'not pending'}>"
 
 
+Cleanup._pending = _registry.pending  # pyright: ignore[reportPrivateUsage] -- its own module
+
+
+_CONTAINERS: tuple[type[Any], ...] = (tuple, list, set, frozenset, dict)
+
+
 def _describe_container_reference(obj: object, arg: object) -> str | None:
     """Say how ``arg``, if a tuple, list, set or dict, holds ``obj`` directly."""
+    if not isinstance(arg, _CONTAINERS):  # most args: a path, a descriptor, a handle
+        return None
     kind = f"arg, of type {type(arg).__name__!r},"  # no article to agree with the name
     if isinstance(arg, tuple | list):
         items: tuple[object, ...] | list[object] = arg  # pyright: ignore[reportUnknownVariableType] -- any items
@@ -202,6 +215,10 @@ class _FunctionReference:
         for _ in range(100):  # methods and partials nest only so deep in practice
             if fn is obj:
                 return "fn is obj itself"
+            if type(fn) is self._function_type:  # the common case first: a plain function
+                if fn.__closure__ or fn.__defaults__ or fn.__kwdefaults__:
+                    return self._describe_closure_reference(obj, fn)
+                return None
             if isinstance(fn, self._method_types):
                 if getattr(fn, "__self__", None) is obj:
                     return "fn is a method bound to obj"
@@ -211,8 +228,6 @@ class _FunctionReference:
                 if any(held is obj for held in (*partial.args, *partial.keywords.values())):
                     return "fn is a functools.partial holding obj"
                 fn = partial.func
-            elif isinstance(fn, self._function_type):
-                return self._describe_closure_reference(obj, fn)
             else:
                 return None
         return None
@@ -231,10 +246,12 @@ def _make_add_cleanup() -> Callable[..., Cleanup]:
     new_object = object.__new__
     cleanup_type = Cleanup
     slots = Cleanup.__dict__
-    set_pending: Callable[[Cleanup, dict[_Watch, _Task]], None] = slots["_pending"].__set__
     set_watch: Callable[[Cleanup, _Watch], None] = slots["_watch"].__set__
     describe_function_reference = _describe_function_reference
     describe_container_reference = _describe_container_reference
+    function_type = types.FunctionType
+    builtin_type = types.BuiltinFunctionType
+    containers = _CONTAINERS
 
     def add_cleanup(obj: object, fn: Callable[[S], object], arg: S, /) -> Cleanup:
         """Call ``fn(arg)`` once, some time after ``obj`` has been collected.
@@ -271,9 +288,19 @@ def _make_add_cleanup() -> Callable[..., Cleanup]:
         >>> os.path.exists(path)
         False
         """
-        if not callable(fn):
-            raise TypeError(f"add_cleanup needs a callable fn, not {type(fn).__name__!r}")
-        task = task_type(fn, arg, pending)
+        # The refusal checks' common cases inline, as each call costs what a
+        # registration does: a plain function, or a builtin (os.close, os.remove),
+        # that holds nothing, and an arg that is no container.
+        kind = type(fn)
+        if kind is function_type:
+            plain = not (fn.__closure__ or fn.__defaults__ or fn.__kwdefaults__)
+        elif kind is builtin_type:
+            plain = getattr(fn, "__self__", None) is not obj
+        elif callable(fn):
+            plain = False
+        else:
+            raise TypeError(f"add_cleanup needs a callable fn, not {kind.__name__!r}")
+        task = task_type(fn, arg)
         try:
             watch = watch_type(obj, task)
         except TypeError:
@@ -283,6 +310,8 @@ def _make_add_cleanup() -> Callable[..., Cleanup]:
             ) from None
         if arg is obj:
             reason: str | None = "arg is obj itself"
+        elif plain and fn is not obj and not isinstance(arg, containers):
+            reason = None
         else:
             reason = describe_function_reference(obj, fn) or describe_container_reference(obj, arg)
         if reason is not None:
@@ -293,7 +322,6 @@ def _make_add_cleanup() -> Callable[..., Cleanup]:
                 f" a path, a resource) as arg, never obj"
             )
         cleanup: Cleanup = new_object(cleanup_type)
-        set_pending(cleanup, pending)
         set_watch(cleanup, watch)
         pending[watch] = task
         if registry.closed:  # the interpreter is exiting: the cleanup would not run
@@ -304,6 +332,38 @@ def _make_add_cleanup() -> Callable[..., Cleanup]:
     return add_cleanup
 
 
+def _make_fast_add_cleanup(checked: Callable[..., Cleanup]) -> Callable[..., Cleanup] | None:
+    """Return add_cleanup on the C accelerator's registrar, or None without one.
+
+    The registrar does the common case in C (see ``CleanupRegistrar`` in
+    ``_speedups.c``) and calls ``checked``, the registration above, for the rest.
+    """
+    if pure_python_chosen():
+        return None
+    try:
+        from intern._speedups import CleanupRegistrar
+    except ImportError:  # intern/__init__.py warns about it
+        return None
+    register = CleanupRegistrar(_registry.pending, _Watch, Cleanup, _registry, checked)
+
+    @functools.wraps(checked)
+    def add_cleanup(obj: object, fn: Callable[[S], object], arg: S, /) -> Cleanup:
+        return cast("Cleanup", register(obj, fn, arg))
+
+    return add_cleanup
+
+
+def implementations() -> dict[str, Callable[..., Cleanup]]:
+    """Each implementation's ``add_cleanup`` that is available, by name (for tests)."""
+    found = {"python": _checked_add_cleanup}
+    if _fast_add_cleanup is not None:
+        found["c"] = _fast_add_cleanup
+    return found
+
+
+_checked_add_cleanup = _make_add_cleanup()
+_fast_add_cleanup = _make_fast_add_cleanup(_checked_add_cleanup)
+
 if TYPE_CHECKING:
 
     def add_cleanup(obj: object, fn: Callable[[S], object], arg: S, /) -> Cleanup:
@@ -311,4 +371,4 @@ if TYPE_CHECKING:
         ...
 
 else:
-    add_cleanup = _make_add_cleanup()
+    add_cleanup = _fast_add_cleanup or _checked_add_cleanup

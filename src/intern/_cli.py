@@ -148,6 +148,12 @@ cases (with their names in --json):
   churn: miss and reclaim: make the handle of a value new to the table and drop it
       at once. Ratios are to the WeakValueDictionary interner. sys.intern and the
       dict pool are left out: the data keeps its values alive, so they would hit.
+  cache-hits: caches, hits on {_bench.ENTRIES:,} live str keys (the very objects cached):
+      WeakCache[key] and a @weak_cache function of each implementation, and a dict,
+      against functools.cache. Ratios are to the functools.cache hit.
+  cleanup-registrations, cleanup-runs: cleanups, add_cleanup of each implementation
+      against weakref.finalize, {_bench.ENTRIES:,} objects each: registering on a fresh object,
+      and dropping the object, which runs the function. Ratios are to finalize.
   identity: "a is b" on two handles against "a == b" on two equal values, distinct
       objects: {_bench.LONG_TUPLE}-string tuples, {_bench.LONG_TEXT:,}-character strings.
   {", ".join(f"scale-{size}" for size in _bench.SCALES)}:

@@ -109,6 +109,66 @@ def time_calls(function: Intern, data: list[Any], passes: int) -> int:
     return perf_counter_ns() - start
 
 
+def time_subscripts(mapping: Any, data: list[Any], passes: int) -> int:
+    """Time ``mapping[value]`` for each value of ``data``, ``passes`` times over."""
+    start = perf_counter_ns()
+    for _ in range(passes):
+        for value in data:
+            mapping[value]
+    return perf_counter_ns() - start
+
+
+def time_registrations(
+    register: Callable[[object, Callable[[object], object], object], object],
+    count: int,
+    passes: int,
+) -> int:
+    """Time ``register(obj, fn, arg)`` on ``count`` fresh objects, ``passes`` times over.
+
+    Only the registrations are timed: making the objects, and dropping them (which
+    runs what was registered), are not.
+    """
+    total = 0
+    for _ in range(passes):
+        objects = [_Watched() for _ in range(count)]
+        start = perf_counter_ns()
+        for obj in objects:
+            register(obj, _cleanup_target, 0)
+        total += perf_counter_ns() - start
+        del objects
+    return total
+
+
+def time_collections(
+    register: Callable[[object, Callable[[object], object], object], object],
+    count: int,
+    passes: int,
+) -> int:
+    """Time dropping ``count`` objects, each with ``register(obj, fn, arg)`` done on it.
+
+    Only the drop is timed: each object's deallocation, and the call registered on it.
+    """
+    total = 0
+    for _ in range(passes):
+        objects = [_Watched() for _ in range(count)]
+        for obj in objects:
+            register(obj, _cleanup_target, 0)
+        start = perf_counter_ns()
+        objects.clear()
+        total += perf_counter_ns() - start
+    return total
+
+
+class _Watched:
+    """An object to register a cleanup on: weakly referenceable, freed by its last reference."""
+
+    __slots__ = ("__weakref__",)
+
+
+def _cleanup_target(arg: object) -> None:
+    """Do nothing: the cleanup that is timed, so that the bookkeeping is what counts."""
+
+
 def time_identity(target: object, data: list[Any], passes: int) -> int:
     """Time ``value is target`` for each value of ``data``, ``passes`` times over."""
     start = perf_counter_ns()

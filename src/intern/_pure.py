@@ -856,3 +856,93 @@ def _default_make() -> Callable[[T], Handle[T]]:
 
 
 make = _default_make()
+
+
+class CacheHits:
+    """The hit path of ``intern.WeakCache``: the twin of ``_speedups.c``'s CacheHits.
+
+    Holds a cache's dict (key to a weak reference to its value) and its counters;
+    ``intern._cache`` adds the rest, and a lookup that finds no live value calls its
+    ``_miss``. A hit takes no lock: one dict lookup, one weak reference call, and
+    the hit counted by advancing a count (exact under threads, see ``_Tables``).
+    """
+
+    __slots__ = ("_hits", "_misses", "_values")
+    _values: dict[Hashable, Any]
+    _hits: itertools.count[int]
+    _misses: itertools.count[int]
+
+    _new_count = itertools.count  # bound here, not a global (see intern._shutdown)
+
+    def __new__(cls, *args: object, **kwargs: object) -> Self:
+        # The arguments are for the subclass's __init__ (create).
+        self = super().__new__(cls)
+        self._values = {}
+        self._hits = self._new_count()
+        self._misses = self._new_count()
+        return self
+
+    def __getitem__(self, key: Any, /) -> Any:
+        ref = self._values.get(key)  # may run the key's __hash__ and __eq__
+        if ref is not None:
+            value = ref()
+            if value is not None:  # None: dead or dying, a miss
+                next(self._hits)
+                return value
+        return self._miss(key)
+
+    def _miss(
+        self, key: Any, args: tuple[Any, ...] | None = None, kwargs: dict[str, Any] | None = None
+    ) -> Any:
+        raise NotImplementedError  # intern._cache's subclasses have it
+
+    def _count_hit(self) -> None:
+        next(self._hits)
+
+    def _count_miss(self) -> None:
+        next(self._misses)
+
+    def _info(self) -> tuple[int, int]:
+        # "count(N)": a count is read only by its repr
+        return int(repr(self._hits)[6:-1]), int(repr(self._misses)[6:-1])
+
+    def _reset_counts(self) -> None:
+        self._hits = self._new_count()
+        self._misses = self._new_count()
+
+
+class CachedCall:
+    """The hit path of ``@intern.weak_cache``: the twin of ``_speedups.c``'s CachedCall.
+
+    Builds ``functools``' key from the arguments (``functools._make_key``,
+    untyped) and looks it up in its cache as ``CacheHits`` does; a miss calls the
+    cache's ``_miss(key, args, kwargs)``.
+    """
+
+    __slots__ = ("_cache",)
+    _cache: Any  # a CacheHits: a WeakCache of intern._cache
+
+    _kwd_mark = (object(),)  # separates arguments from keywords in a key
+    _fast_types = frozenset({int, str})  # a lone argument of these is its own key
+
+    def __new__(cls, cache: CacheHits, /) -> Self:
+        self = super().__new__(cls)
+        self._cache = cache
+        return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        key: Any = args
+        if kwargs:
+            key += self._kwd_mark
+            for item in kwargs.items():
+                key += item
+        elif len(args) == 1 and type(args[0]) in self._fast_types:
+            key = args[0]
+        cache = self._cache
+        ref = cache._values.get(key)
+        if ref is not None:
+            value = ref()
+            if value is not None:
+                next(cache._hits)
+                return value
+        return cache._miss(key, args, kwargs)

@@ -61,6 +61,7 @@
 #  include "structmember.h"
 #  define Py_T_PYSSIZET T_PYSSIZET
 #  define Py_READONLY READONLY
+#  define Py_T_OBJECT_EX T_OBJECT_EX
 #endif
 
 #if PY_VERSION_HEX < 0x030D0000
@@ -93,6 +94,12 @@ typedef struct {
     PyCFunction str_sizeof;        /* str.__sizeof__, if found */
     PyCFunction int_sizeof;        /* int.__sizeof__, if found */
     PyCFunction bytes_sizeof;      /* bytes.__sizeof__, if found */
+    PyTypeObject *cache_hits_type;
+    PyTypeObject *cached_call_type;
+    PyObject *str_miss;            /* "_miss", interned */
+    PyObject *kwd_mark;            /* separates arguments from keywords in a call's key */
+    PyTypeObject *cleanup_task_type;
+    PyTypeObject *registrar_type;
 } module_state;
 
 typedef struct {
@@ -2532,6 +2539,776 @@ static PyType_Spec pool_spec = {
     .slots = pool_slots,
 };
 
+/* ---------------------------------------------------------------- weak caches
+ *
+ * The hit paths of _cache.py's WeakCache and @weak_cache; their twins are
+ * _pure.py's CacheHits and CachedCall. A CacheHits holds a cache's dict (key
+ * to a weak reference to its value) and its two counters; the Python subclass
+ * in _cache.py adds everything else, and a lookup that finds no live value
+ * calls its _miss, which keeps the single flight and the recursion check in
+ * Python. A CachedCall builds functools' key from its arguments and looks it
+ * up in its CacheHits the same way.
+ *
+ * Free threading: a hit takes no lock of the cache's. The dict lookup and
+ * PyWeakref_GetRef are each thread-safe; the counters are changed and read
+ * only in the cache's critical section, which nothing holds across user code
+ * or a wait, so they stay exact. self->values is set by tp_new and never
+ * replaced while anyone can call the cache (tp_clear runs only once it is
+ * unreachable), so it is read without a critical section.
+ *
+ * User code: the dict lookup runs the key's __hash__ and __eq__, which may
+ * change the cache, drop entries, or raise; dropping a weak reference may free
+ * its key. Across both, a lookup holds only strong references: the dict, and
+ * the caller's own key and cache.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *values;  /* dict: key to a weak reference to its value; strong */
+    Py_ssize_t hits;
+    Py_ssize_t misses;
+} CacheHitsObject;
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    CacheHitsObject *cache;  /* strong */
+    PyObject *kwd_mark;      /* strong: the module's */
+} CachedCallObject;
+
+/* The object a weak reference refers to, as a new reference in *value, if it
+ * is alive: 1; 0 with *value NULL if it is dead or dying; -1 on error. */
+static inline int
+live_referent(PyObject *ref, PyObject **value)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyWeakref_GetRef(ref, value);
+#else
+    /* Borrowed, and None once dead. Under the GIL nothing can drop it between
+     * here and the incref; a refcount of 0 is an object whose dealloc is
+     * pending (the trashcan), which must not come back to life. */
+    PyObject *object = PyWeakref_GetObject(ref);
+    if (object == NULL) {
+        *value = NULL;
+        return -1;
+    }
+    if (object == Py_None || Py_REFCNT(object) == 0) {
+        *value = NULL;
+        return 0;
+    }
+    *value = Py_NewRef(object);
+    return 1;
+#endif
+}
+
+static inline int
+dict_get_ref(PyObject *dict, PyObject *key, PyObject **result)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyDict_GetItemRef(dict, key, result);
+#else
+    *result = Py_XNewRef(PyDict_GetItemWithError(dict, key));
+    if (*result == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    return 1;
+#endif
+}
+
+static inline void
+cache_count(CacheHitsObject *self, Py_ssize_t hits, Py_ssize_t misses)
+{
+    Py_BEGIN_CRITICAL_SECTION(self);
+    self->hits += hits;
+    self->misses += misses;
+    Py_END_CRITICAL_SECTION();
+}
+
+/* The hit path: 1 with a new reference to key's live value in *value, counted
+ * as a hit; 0 if there is none (absent, dead, dying, or an entry that is no
+ * weak reference), for _miss to count; -1 if the key's __hash__ or __eq__
+ * raised. */
+static int
+cache_find(CacheHitsObject *self, PyObject *key, PyObject **value)
+{
+    *value = NULL;
+    PyObject *values = Py_XNewRef(self->values);
+    if (values == NULL) {
+        return 0;  /* cleared by the collector: _miss says so */
+    }
+    PyObject *ref;
+    int found = dict_get_ref(values, key, &ref);  /* may run user code */
+    Py_DECREF(values);
+    if (found <= 0) {
+        return found;
+    }
+    int alive = PyWeakref_CheckRef(ref) ? live_referent(ref, value) : 0;
+    Py_DECREF(ref);  /* may free the entry's key (user code): nothing is borrowed */
+    if (alive > 0) {
+        cache_count(self, 1, 0);
+    }
+    return alive;
+}
+
+/* The cache's _miss(key) or, for a call, _miss(key, args, kwargs). */
+static PyObject *
+cache_miss(PyObject *cache, PyObject *key, PyObject *args, PyObject *kwargs)
+{
+    PyObject *module = PyType_GetModuleByDef(Py_TYPE(cache), &intern_module);
+    if (module == NULL) {
+        return NULL;
+    }
+    PyObject *name = state_of_module(module)->str_miss;  /* the module owns it */
+    if (args == NULL) {
+        return PyObject_CallMethodOneArg(cache, name, key);
+    }
+    return PyObject_CallMethodObjArgs(cache, name, key, args, kwargs, NULL);
+}
+
+static PyObject *
+cache_hits_subscript(CacheHitsObject *self, PyObject *key)
+{
+    PyObject *value;
+    int found = cache_find(self, key, &value);
+    if (found != 0) {
+        return value;  /* NULL with the exception, if found < 0 */
+    }
+    return cache_miss((PyObject *)self, key, NULL, NULL);
+}
+
+static PyObject *
+cache_hits_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    /* The arguments are for the subclass's __init__ (create). */
+    CacheHitsObject *self = (CacheHitsObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->values = PyDict_New();
+    if (self->values == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static int
+cache_hits_traverse(CacheHitsObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->values);
+    return 0;
+}
+
+static int
+cache_hits_clear(CacheHitsObject *self)
+{
+    Py_CLEAR(self->values);
+    return 0;
+}
+
+static void
+cache_hits_dealloc(CacheHitsObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    Py_CLEAR(self->values);
+    PyTypeObject *type = Py_TYPE(self);
+    type->tp_free(self);
+    Py_DECREF(type);
+}
+
+static PyObject *
+cache_hits_count_hit(CacheHitsObject *self, PyObject *unused)
+{
+    cache_count(self, 1, 0);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+cache_hits_count_miss(CacheHitsObject *self, PyObject *unused)
+{
+    cache_count(self, 0, 1);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+cache_hits_info(CacheHitsObject *self, PyObject *unused)
+{
+    Py_ssize_t hits, misses;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    hits = self->hits;
+    misses = self->misses;
+    Py_END_CRITICAL_SECTION();
+    return Py_BuildValue("(nn)", hits, misses);
+}
+
+static PyObject *
+cache_hits_reset_counts(CacheHitsObject *self, PyObject *unused)
+{
+    Py_BEGIN_CRITICAL_SECTION(self);
+    self->hits = 0;
+    self->misses = 0;
+    Py_END_CRITICAL_SECTION();
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef cache_hits_methods[] = {
+    {"_count_hit", (PyCFunction)cache_hits_count_hit, METH_NOARGS, NULL},
+    {"_count_miss", (PyCFunction)cache_hits_count_miss, METH_NOARGS, NULL},
+    {"_info", (PyCFunction)cache_hits_info, METH_NOARGS, NULL},
+    {"_reset_counts", (PyCFunction)cache_hits_reset_counts, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef cache_hits_members[] = {
+    {"_values", Py_T_OBJECT_EX, offsetof(CacheHitsObject, values), Py_READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot cache_hits_slots[] = {
+    {Py_tp_doc, (void *)PyDoc_STR("The hit path of intern.WeakCache (see intern._cache).")},
+    {Py_tp_new, cache_hits_tp_new},
+    {Py_tp_dealloc, cache_hits_dealloc},
+    {Py_tp_traverse, cache_hits_traverse},
+    {Py_tp_clear, cache_hits_clear},
+    {Py_tp_methods, cache_hits_methods},
+    {Py_tp_members, cache_hits_members},
+    {Py_mp_subscript, cache_hits_subscript},
+    {0, NULL},
+};
+
+static PyType_Spec cache_hits_spec = {
+    .name = "intern._speedups.CacheHits",
+    .basicsize = sizeof(CacheHitsObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE
+             | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = cache_hits_slots,
+};
+
+/* functools' key for these arguments (_make_key, untyped): the argument itself
+ * for one positional exact str or int; otherwise a tuple of the positional
+ * arguments and, if there are keywords, the mark, then each name and value in
+ * call order. A new reference. */
+static PyObject *
+call_key(CachedCallObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    if (nkw == 0 && nargs == 1
+        && (PyUnicode_CheckExact(args[0]) || PyLong_CheckExact(args[0]))) {
+        return Py_NewRef(args[0]);
+    }
+    PyObject *key = PyTuple_New(nargs + (nkw == 0 ? 0 : 1 + 2 * nkw));
+    if (key == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyTuple_SET_ITEM(key, i, Py_NewRef(args[i]));
+    }
+    if (nkw != 0) {
+        PyTuple_SET_ITEM(key, nargs, Py_NewRef(self->kwd_mark));
+        for (Py_ssize_t i = 0; i < nkw; i++) {
+            PyTuple_SET_ITEM(key, nargs + 1 + 2 * i, Py_NewRef(PyTuple_GET_ITEM(kwnames, i)));
+            PyTuple_SET_ITEM(key, nargs + 2 + 2 * i, Py_NewRef(args[nargs + i]));
+        }
+    }
+    return key;
+}
+
+/* A miss: the cache's _miss(key, args, kwargs), which calls the function. */
+static PyObject *
+cached_call_miss(CachedCallObject *self, PyObject *key, PyObject *const *args,
+                 Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *result = NULL;
+    PyObject *kwargs = NULL;
+    PyObject *positional = PyTuple_New(nargs);
+    if (positional == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyTuple_SET_ITEM(positional, i, Py_NewRef(args[i]));
+    }
+    kwargs = PyDict_New();
+    if (kwargs == NULL) {
+        goto done;
+    }
+    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        if (PyDict_SetItem(kwargs, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0) {
+            goto done;
+        }
+    }
+    result = cache_miss((PyObject *)self->cache, key, positional, kwargs);
+done:
+    Py_DECREF(positional);
+    Py_XDECREF(kwargs);
+    return result;
+}
+
+static PyObject *
+cached_call_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf,
+                       PyObject *kwnames)
+{
+    CachedCallObject *self = (CachedCallObject *)callable;
+    if (self->cache == NULL) {  /* cleared by the collector: only from a __del__ */
+        PyErr_SetString(PyExc_RuntimeError, "this weak_cache function was cleared");
+        return NULL;
+    }
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    PyObject *key = call_key(self, args, nargs, kwnames);
+    if (key == NULL) {
+        return NULL;
+    }
+    /* A strong reference to the cache: user code in the lookup cannot clear
+     * self's (tp_clear needs self unreachable, and the caller holds it), but
+     * nothing here relies on that. */
+    CacheHitsObject *cache = (CacheHitsObject *)Py_NewRef(self->cache);
+    PyObject *value;
+    int found = cache_find(cache, key, &value);
+    if (found == 0) {
+        value = cached_call_miss(self, key, args, nargs, kwnames);
+    }
+    Py_DECREF(cache);
+    Py_DECREF(key);
+    return value;
+}
+
+static PyObject *
+cached_call_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *module = PyType_GetModuleByDef(type, &intern_module);
+    if (module == NULL) {
+        return NULL;
+    }
+    module_state *state = state_of_module(module);
+    PyObject *cache;
+    if ((kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0)
+        || !PyArg_ParseTuple(args, "O!:CachedCall", state->cache_hits_type, &cache)) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "CachedCall takes one cache, positionally");
+        }
+        return NULL;
+    }
+    CachedCallObject *self = (CachedCallObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->vectorcall = cached_call_vectorcall;
+    self->cache = (CacheHitsObject *)Py_NewRef(cache);
+    self->kwd_mark = Py_NewRef(state->kwd_mark);
+    return (PyObject *)self;
+}
+
+static int
+cached_call_traverse(CachedCallObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->cache);
+    Py_VISIT(self->kwd_mark);
+    return 0;
+}
+
+static int
+cached_call_clear(CachedCallObject *self)
+{
+    Py_CLEAR(self->cache);
+    Py_CLEAR(self->kwd_mark);
+    return 0;
+}
+
+static void
+cached_call_dealloc(CachedCallObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    cached_call_clear(self);
+    PyTypeObject *type = Py_TYPE(self);
+    type->tp_free(self);
+    Py_DECREF(type);
+}
+
+static PyMemberDef cached_call_members[] = {
+    {"_cache", Py_T_OBJECT_EX, offsetof(CachedCallObject, cache), Py_READONLY, NULL},
+    {"__vectorcalloffset__", Py_T_PYSSIZET, offsetof(CachedCallObject, vectorcall), Py_READONLY,
+     NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot cached_call_slots[] = {
+    {Py_tp_doc, (void *)PyDoc_STR("The hit path of @intern.weak_cache (see intern._cache).")},
+    {Py_tp_new, cached_call_tp_new},
+    {Py_tp_dealloc, cached_call_dealloc},
+    {Py_tp_traverse, cached_call_traverse},
+    {Py_tp_clear, cached_call_clear},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_members, cached_call_members},
+    {0, NULL},
+};
+
+static PyType_Spec cached_call_spec = {
+    .name = "intern._speedups.CachedCall",
+    .basicsize = sizeof(CachedCallObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE
+             | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_VECTORCALL,
+    .slots = cached_call_slots,
+};
+
+/* ---------------------------------------------------------------- cleanups
+ *
+ * The common registration of _cleanup.py's add_cleanup, and the task it makes
+ * (the twin of _cleanup.py's _Task). A Registrar holds what add_cleanup's
+ * closure holds: the registry's dict of pending watches, the _Watch type, the
+ * Cleanup type, the registry (for .closed) and the Python registration, which
+ * it calls for everything but the common case: a plain function with no
+ * closure or defaults, or a builtin, that is not obj nor bound to it, and an
+ * arg that is not obj nor a tuple, list, set or dict. So every refusal check
+ * is still made, in Python where it is not this one.
+ *
+ * A task's fn and arg are read by the one that pops its watch from the dict:
+ * the callback runs fn(arg), stop() releases them. dict pops are atomic (and
+ * watches hash and compare by identity, running no user code), so the two
+ * never both touch them, with or without the GIL.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *fn;       /* strong; NULL once released */
+    PyObject *arg;      /* strong; NULL once released */
+    PyObject *pending;  /* strong: the registry's dict */
+} CleanupTaskObject;
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *pending;       /* all strong */
+    PyObject *watch_type;
+    PyTypeObject *cleanup_type;
+    PyObject *registry;
+    PyObject *checked;       /* the Python registration */
+    PyTypeObject *task_type;
+    PyObject *str_watch;     /* "_watch" */
+    PyObject *str_closed;    /* "closed" */
+    PyObject *str_stop;      /* "stop" */
+} RegistrarObject;
+
+/* Take key out of dict: 1 with its value in *value, 0 if absent, -1 on error. */
+static inline int
+dict_pop(PyObject *dict, PyObject *key, PyObject **value)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyDict_Pop(dict, key, value);
+#else
+    /* With the GIL, and keys that hash and compare by identity, nothing runs
+     * between the two calls. */
+    *value = Py_XNewRef(PyDict_GetItemWithError(dict, key));
+    if (*value == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    if (PyDict_DelItem(dict, key) < 0) {
+        Py_CLEAR(*value);
+        return -1;
+    }
+    return 1;
+#endif
+}
+
+static PyObject *
+cleanup_task_call(CleanupTaskObject *self, PyObject *args, PyObject *kwargs)
+{
+    PyObject *watch;
+    if (!PyArg_UnpackTuple(args, "cleanup", 1, 1, &watch)) {
+        return NULL;
+    }
+    PyObject *popped;
+    int found = dict_pop(self->pending, watch, &popped);
+    if (found <= 0) {
+        return found < 0 ? NULL : Py_NewRef(Py_None);  /* stopped, or dropped at exit */
+    }
+    Py_DECREF(popped);  /* self: the caller (the weak reference's callback) holds it too */
+    /* Only the winner of the pop runs or releases the task; the critical
+     * section is for repr, which may read them meanwhile. Strong references
+     * for the call, which may run anything. */
+    PyObject *fn, *arg;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    fn = Py_XNewRef(self->fn);
+    arg = Py_XNewRef(self->arg);
+    Py_END_CRITICAL_SECTION();
+    PyObject *result = fn == NULL ? Py_NewRef(Py_None) : PyObject_CallOneArg(fn, arg);
+    Py_XDECREF(fn);
+    Py_XDECREF(arg);
+    if (result == NULL) {
+        return NULL;  /* to sys.unraisablehook, naming this task */
+    }
+    Py_DECREF(result);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+cleanup_task_release(CleanupTaskObject *self, PyObject *unused)
+{
+    PyObject *fn, *arg;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    fn = self->fn;
+    arg = self->arg;
+    self->fn = NULL;
+    self->arg = NULL;
+    Py_END_CRITICAL_SECTION();
+    Py_XDECREF(fn);  /* may run user code: the fields are already cleared */
+    Py_XDECREF(arg);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+cleanup_task_repr(CleanupTaskObject *self)
+{
+    PyObject *fn;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    fn = self->fn == NULL ? Py_NewRef(Py_None) : Py_NewRef(self->fn);
+    Py_END_CRITICAL_SECTION();
+    PyObject *text = PyUnicode_FromFormat("<intern cleanup %R>", fn);
+    Py_DECREF(fn);
+    return text;
+}
+
+static int
+cleanup_task_traverse(CleanupTaskObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->fn);
+    Py_VISIT(self->arg);
+    Py_VISIT(self->pending);
+    return 0;
+}
+
+static int
+cleanup_task_clear(CleanupTaskObject *self)
+{
+    Py_CLEAR(self->fn);
+    Py_CLEAR(self->arg);
+    Py_CLEAR(self->pending);
+    return 0;
+}
+
+static void
+cleanup_task_dealloc(CleanupTaskObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    cleanup_task_clear(self);
+    PyTypeObject *type = Py_TYPE(self);
+    type->tp_free(self);
+    Py_DECREF(type);
+}
+
+static PyMethodDef cleanup_task_methods[] = {
+    {"release", (PyCFunction)cleanup_task_release, METH_NOARGS,
+     PyDoc_STR("Let go of fn and arg once the task will never run.")},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot cleanup_task_slots[] = {
+    {Py_tp_doc, (void *)PyDoc_STR("The callback of a cleanup's watch (see intern._cleanup).")},
+    {Py_tp_dealloc, cleanup_task_dealloc},
+    {Py_tp_traverse, cleanup_task_traverse},
+    {Py_tp_clear, cleanup_task_clear},
+    {Py_tp_call, cleanup_task_call},
+    {Py_tp_repr, cleanup_task_repr},
+    {Py_tp_methods, cleanup_task_methods},
+    {0, NULL},
+};
+
+static PyType_Spec cleanup_task_spec = {
+    .name = "intern._speedups.CleanupTask",
+    .basicsize = sizeof(CleanupTaskObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE
+             | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = cleanup_task_slots,
+};
+
+/* Whether the refusal checks would all pass without looking further: see
+ * the comment above. Reads only types and pointers; runs no user code. */
+static inline int
+plainly_acceptable(PyObject *obj, PyObject *fn, PyObject *arg)
+{
+    if (fn == obj || arg == obj) {
+        return 0;
+    }
+    if (PyFunction_Check(fn)) {
+        if (PyFunction_GetClosure(fn) != NULL || PyFunction_GetDefaults(fn) != NULL
+            || PyFunction_GetKwDefaults(fn) != NULL) {
+            return 0;
+        }
+    }
+    else if (!PyCFunction_CheckExact(fn) || PyCFunction_GET_SELF(fn) == obj) {
+        return 0;
+    }
+    return !(PyTuple_Check(arg) || PyList_Check(arg) || PyAnySet_Check(arg) || PyDict_Check(arg));
+}
+
+static PyObject *
+registrar_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf,
+                     PyObject *kwnames)
+{
+    RegistrarObject *self = (RegistrarObject *)callable;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (self->checked == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "intern's cleanup registrar was cleared");
+        return NULL;
+    }
+    if (nargs != 3 || kwnames != NULL || !plainly_acceptable(args[0], args[1], args[2])
+        || !PyType_SUPPORTS_WEAKREFS(Py_TYPE(args[0]))) {
+        return PyObject_Vectorcall(self->checked, args, nargsf, kwnames);
+    }
+    PyObject *obj = args[0], *fn = args[1], *arg = args[2];
+    PyObject *watch = NULL, *cleanup = NULL, *closed = NULL;
+    CleanupTaskObject *task = PyObject_GC_New(CleanupTaskObject, self->task_type);
+    if (task == NULL) {
+        return NULL;
+    }
+    task->fn = Py_NewRef(fn);
+    task->arg = Py_NewRef(arg);
+    task->pending = Py_NewRef(self->pending);
+    PyObject_GC_Track(task);
+    watch = PyObject_CallFunctionObjArgs(self->watch_type, obj, (PyObject *)task, NULL);
+    if (watch == NULL) {
+        goto error;
+    }
+    /* As object.__new__(Cleanup): its __new__ refuses to be called. */
+    cleanup = self->cleanup_type->tp_alloc(self->cleanup_type, 0);
+    if (cleanup == NULL || PyObject_SetAttr(cleanup, self->str_watch, watch) < 0
+        || PyDict_SetItem(self->pending, watch, (PyObject *)task) < 0) {
+        goto error;
+    }
+    closed = PyObject_GetAttr(self->registry, self->str_closed);
+    int exiting = closed == NULL ? -1 : PyObject_IsTrue(closed);
+    if (exiting != 0) {  /* the interpreter is exiting (or an error): not run */
+        PyObject *stopped = PyObject_CallMethodNoArgs(cleanup, self->str_stop);
+        if (stopped == NULL || exiting < 0) {
+            Py_XDECREF(stopped);
+            goto error;
+        }
+        Py_DECREF(stopped);
+    }
+    Py_DECREF(closed);
+    Py_DECREF(watch);
+    Py_DECREF(task);
+    return cleanup;
+error:
+    if (watch != NULL) {  /* never registered, or stopped: a task never to run */
+        PyObject *popped;
+        if (dict_pop(self->pending, watch, &popped) > 0) {
+            Py_DECREF(popped);
+        }
+    }
+    Py_XDECREF(closed);
+    Py_XDECREF(cleanup);
+    Py_XDECREF(watch);
+    Py_XDECREF(cleanup_task_release(task, NULL));
+    Py_DECREF(task);
+    return NULL;
+}
+
+static PyObject *
+registrar_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *module = PyType_GetModuleByDef(type, &intern_module);
+    if (module == NULL) {
+        return NULL;
+    }
+    module_state *state = state_of_module(module);
+    PyObject *pending, *watch_type, *cleanup_type, *registry, *checked;
+    if ((kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0)
+        || !PyArg_ParseTuple(args, "O!O!O!OO:CleanupRegistrar", &PyDict_Type, &pending,
+                             &PyType_Type, &watch_type, &PyType_Type, &cleanup_type, &registry,
+                             &checked)) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "CleanupRegistrar takes positional arguments only");
+        }
+        return NULL;
+    }
+    RegistrarObject *self = (RegistrarObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->vectorcall = registrar_vectorcall;
+    self->pending = Py_NewRef(pending);
+    self->watch_type = Py_NewRef(watch_type);
+    self->cleanup_type = (PyTypeObject *)Py_NewRef(cleanup_type);
+    self->registry = Py_NewRef(registry);
+    self->checked = Py_NewRef(checked);
+    self->task_type = (PyTypeObject *)Py_NewRef(state->cleanup_task_type);
+    self->str_watch = PyUnicode_InternFromString("_watch");
+    self->str_closed = PyUnicode_InternFromString("closed");
+    self->str_stop = PyUnicode_InternFromString("stop");
+    if (self->str_watch == NULL || self->str_closed == NULL || self->str_stop == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static int
+registrar_traverse(RegistrarObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->pending);
+    Py_VISIT(self->watch_type);
+    Py_VISIT(self->cleanup_type);
+    Py_VISIT(self->registry);
+    Py_VISIT(self->checked);
+    Py_VISIT(self->task_type);
+    return 0;
+}
+
+static int
+registrar_clear(RegistrarObject *self)
+{
+    Py_CLEAR(self->pending);
+    Py_CLEAR(self->watch_type);
+    Py_CLEAR(self->cleanup_type);
+    Py_CLEAR(self->registry);
+    Py_CLEAR(self->checked);
+    Py_CLEAR(self->task_type);
+    Py_CLEAR(self->str_watch);
+    Py_CLEAR(self->str_closed);
+    Py_CLEAR(self->str_stop);
+    return 0;
+}
+
+static void
+registrar_dealloc(RegistrarObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    registrar_clear(self);
+    PyTypeObject *type = Py_TYPE(self);
+    type->tp_free(self);
+    Py_DECREF(type);
+}
+
+static PyMemberDef registrar_members[] = {
+    {"__vectorcalloffset__", Py_T_PYSSIZET, offsetof(RegistrarObject, vectorcall), Py_READONLY,
+     NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot registrar_slots[] = {
+    {Py_tp_doc, (void *)PyDoc_STR("CleanupRegistrar(pending, watch_type, cleanup_type, registry, "
+                                  "checked): add_cleanup's common case (see intern._cleanup).")},
+    {Py_tp_new, registrar_tp_new},
+    {Py_tp_dealloc, registrar_dealloc},
+    {Py_tp_traverse, registrar_traverse},
+    {Py_tp_clear, registrar_clear},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_members, registrar_members},
+    {0, NULL},
+};
+
+static PyType_Spec registrar_spec = {
+    .name = "intern._speedups.CleanupRegistrar",
+    .basicsize = sizeof(RegistrarObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE
+             | Py_TPFLAGS_HAVE_VECTORCALL,
+    .slots = registrar_slots,
+};
+
 /* ---------------------------------------------------------------- module */
 
 static PyObject *
@@ -2631,6 +3408,34 @@ module_exec(PyObject *module)
     if (state->pool_type == NULL || PyModule_AddType(module, state->pool_type) < 0) {
         return -1;
     }
+    state->cache_hits_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &cache_hits_spec,
+                                                                       NULL);
+    if (state->cache_hits_type == NULL
+        || PyModule_AddType(module, state->cache_hits_type) < 0) {
+        return -1;
+    }
+    state->cached_call_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &cached_call_spec,
+                                                                        NULL);
+    if (state->cached_call_type == NULL
+        || PyModule_AddType(module, state->cached_call_type) < 0) {
+        return -1;
+    }
+    state->cleanup_task_type = (PyTypeObject *)PyType_FromModuleAndSpec(
+        module, &cleanup_task_spec, NULL);
+    if (state->cleanup_task_type == NULL
+        || PyModule_AddType(module, state->cleanup_task_type) < 0) {
+        return -1;
+    }
+    state->registrar_type = (PyTypeObject *)PyType_FromModuleAndSpec(module, &registrar_spec,
+                                                                      NULL);
+    if (state->registrar_type == NULL || PyModule_AddType(module, state->registrar_type) < 0) {
+        return -1;
+    }
+    state->str_miss = PyUnicode_InternFromString("_miss");
+    state->kwd_mark = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type);
+    if (state->str_miss == NULL || state->kwd_mark == NULL) {
+        return -1;
+    }
     state->default_interner = interner_new_from_state(state->interner_type, state);
     if (state->default_interner == NULL
         || PyModule_AddObjectRef(module, "default", state->default_interner) < 0) {
@@ -2663,6 +3468,12 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->pool_stats_type);
     Py_VISIT(state->make_deep_with);
     Py_VISIT(state->getsizeof);
+    Py_VISIT(state->cache_hits_type);
+    Py_VISIT(state->cached_call_type);
+    Py_VISIT(state->str_miss);
+    Py_VISIT(state->kwd_mark);
+    Py_VISIT(state->cleanup_task_type);
+    Py_VISIT(state->registrar_type);
     return 0;
 }
 
@@ -2681,6 +3492,12 @@ module_clear(PyObject *module)
     Py_CLEAR(state->pool_stats_type);
     Py_CLEAR(state->make_deep_with);
     Py_CLEAR(state->getsizeof);
+    Py_CLEAR(state->cache_hits_type);
+    Py_CLEAR(state->cached_call_type);
+    Py_CLEAR(state->str_miss);
+    Py_CLEAR(state->kwd_mark);
+    Py_CLEAR(state->cleanup_task_type);
+    Py_CLEAR(state->registrar_type);
     return 0;
 }
 
