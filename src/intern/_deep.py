@@ -106,7 +106,7 @@ class _Keepers:
 _keepers = _Keepers()
 
 
-def _frozen_attrs_fields(cls: type) -> list[str] | None:
+def frozen_attrs_fields(cls: type) -> list[str] | None:
     """Name the compared fields of a frozen attrs class, or None if ``cls`` is not one.
 
     attrs is looked at only if something has imported it: no attrs class can
@@ -215,7 +215,7 @@ def _shape_of(cls: type) -> Shape:
         return None  # compared by identity: a rebuilt copy would not be equal
     names = _frozen_dataclass_fields(cls)
     if names is None:
-        names = _frozen_attrs_fields(cls)
+        names = frozen_attrs_fields(cls)
     if names is not None:
         kind, base = "fields", object
     else:
