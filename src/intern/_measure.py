@@ -109,6 +109,15 @@ def time_calls(function: Intern, data: list[Any], passes: int) -> int:
     return perf_counter_ns() - start
 
 
+def time_constructions(cls: Callable[..., object], data: list[Any], passes: int) -> int:
+    """Time ``cls(x, y)`` for each pair ``(x, y)`` of ``data``, ``passes`` times over."""
+    start = perf_counter_ns()
+    for _ in range(passes):
+        for x, y in data:
+            cls(x, y)
+    return perf_counter_ns() - start
+
+
 def time_identity(target: object, data: list[Any], passes: int) -> int:
     """Time ``value is target`` for each value of ``data``, ``passes`` times over."""
     start = perf_counter_ns()
