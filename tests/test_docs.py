@@ -51,7 +51,16 @@ def test_a_docstring_example_prints_what_it_says(test: doctest.DocTest) -> None:
 
 def test_the_public_api_has_examples() -> None:
     named = {test.name for test in docstring_tests()}
-    for name in ("make", "Handle", "Interner", "make_deep", "WeakCache", "add_cleanup", "Pool"):
+    for name in (
+        "make",
+        "Handle",
+        "Interner",
+        "make_deep",
+        "WeakCache",
+        "add_cleanup",
+        "Pool",
+        "interned",
+    ):
         assert any(test.endswith(f".{name}") for test in named), name
 
 
