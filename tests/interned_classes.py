@@ -50,5 +50,34 @@ class Word:
         raise AttributeError("Word is immutable")
 
 
-SAMPLES = (Point(1, 2), Tagged(name="a", note="first"), Span(1, 5), Word("Hello"))
+@intern.interned
+class Code:
+    """A plain class with a ``__new__`` of its own, which pickles its arguments."""
+
+    __slots__ = ("__weakref__", "value")
+    value: int
+
+    def __new__(cls, value: int) -> Code:  # noqa: PYI034 -- the class is final in spirit
+        self = super().__new__(cls)
+        object.__setattr__(self, "value", value % 100)
+        return self
+
+    def __getnewargs__(self) -> tuple[int]:
+        return (self.value,)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Code) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return self.value
+
+
+@intern.interned
+@dataclass(frozen=True)
+class Holder:
+    key: int
+    box: list[object] = field(default_factory=list[object], compare=False, hash=False)
+
+
+SAMPLES = (Point(1, 2), Tagged(name="a", note="first"), Span(1, 5), Word("Hello"), Code(7))
 """One instance of each, for the tests that pickle them (kept alive here)."""

@@ -42,11 +42,13 @@ constructing the candidate; the slow path is this module's, for both.
 from __future__ import annotations
 
 import itertools
+import pickle
 import sys
 import weakref
 from collections.abc import Callable
 from typing import Any, Final, NoReturn, SupportsIndex, TypeVar, cast, final
 
+from intern._checks import check_picklable
 from intern._deep import frozen_attrs_fields
 from intern._shutdown import remove_dead_weakref
 from intern._stats import Stats
@@ -104,6 +106,39 @@ _DEAD: Final[Callable[[], None]] = cast("Callable[[], None]", weakref.ref(set[ob
 """A dead weak reference: what the plain index answers when it has nothing."""
 
 
+def _own(cls: type, name: str) -> tuple[type, Any]:
+    """Find the class in the MRO of ``cls`` that defines ``name``, and what it defines."""
+    for owner in cls.__mro__:
+        if name in vars(owner):
+            return owner, vars(owner)[name]
+    raise AttributeError(name)  # pragma: no cover -- object defines both names asked for
+
+
+def _table_of(cls: type) -> _Instances | None:
+    table: _Instances | None = vars(cls).get(_TABLE)
+    return table
+
+
+def _original_init(cls: type) -> Callable[..., None] | None:
+    """Find the ``__init__`` that built instances of ``cls`` before it was interned."""
+    owner, init = _own(cls, "__init__")
+    table = _table_of(owner)
+    if table is not None:
+        return table.init
+    return None if init is object.__init__ else cast("Callable[..., None]", init)
+
+
+def _original_new(cls: type) -> Callable[..., object] | None:
+    """Find the ``__new__`` that built instances of ``cls`` before it was interned."""
+    owner, new = _own(cls, "__new__")
+    table = _table_of(owner)
+    if table is not None:
+        return table.new
+    if isinstance(new, staticmethod):
+        new = new.__func__
+    return None if new is object.__new__ else cast("Callable[..., object]", new)
+
+
 @final
 class _Instances:
     """The canonical instances of one interned class, held weakly, and its counters.
@@ -131,6 +166,9 @@ class _Instances:
     _new_ref = _Ref
     _remove_dead = staticmethod(remove_dead_weakref)
     _is_plain = staticmethod(_is_plain)
+    _new_object: Callable[[type], object] = staticmethod(object.__new__)
+    _own = staticmethod(_own)
+    _table = _TABLE
     _not_plain = _NOT_PLAIN
     _max_rounds = _MAX_ROUNDS
 
@@ -157,6 +195,23 @@ class _Instances:
         # deallocation deferred by CPython's trashcan), kept until they do.
         self.awaiting: dict[int, _Ref] = {}
         self.remove = self._remove
+
+    def construct_other(self, cls: type, /, *args: object, **kwargs: object) -> object:
+        """Build an instance of a subclass that is not interned itself: an ordinary one.
+
+        Called by the interned class's ``__new__``, in place of the ``__new__`` it
+        replaced (a subclass's own ``__new__`` may be what called it). If the
+        ``__init__`` that ``type.__call__`` will run is an interned class's
+        ``object.__init__``, the original ``__init__`` is run here instead.
+        """
+        new = self.new
+        instance = self._new_object(cls) if new is None else new(cls, *args, **kwargs)
+        if isinstance(instance, cls):
+            owner, _ = self._own(cls, "__init__")
+            table: _Instances | None = vars(owner).get(self._table)
+            if table is not None and table.init is not None:
+                table.init(instance, *args, **kwargs)
+        return instance
 
     def stats(self) -> Stats:
         with self.lock:
@@ -328,39 +383,6 @@ def _check(cls: type) -> None:
         _refuse(cls, "its instances cannot be weakly referenced (the table holds them so)", change)
 
 
-def _own(cls: type, name: str) -> tuple[type, Any]:
-    """Find the class in the MRO of ``cls`` that defines ``name``, and what it defines."""
-    for owner in cls.__mro__:
-        if name in vars(owner):
-            return owner, vars(owner)[name]
-    raise AttributeError(name)  # pragma: no cover -- object defines both names asked for
-
-
-def _table_of(cls: type) -> _Instances | None:
-    table: _Instances | None = vars(cls).get(_TABLE)
-    return table
-
-
-def _original_init(cls: type) -> Callable[..., None] | None:
-    """Find the ``__init__`` that built instances of ``cls`` before it was interned."""
-    owner, init = _own(cls, "__init__")
-    table = _table_of(owner)
-    if table is not None:
-        return table.init
-    return None if init is object.__init__ else cast("Callable[..., None]", init)
-
-
-def _original_new(cls: type) -> Callable[..., object] | None:
-    """Find the ``__new__`` that built instances of ``cls`` before it was interned."""
-    owner, new = _own(cls, "__new__")
-    table = _table_of(owner)
-    if table is not None:
-        return table.new
-    if isinstance(new, staticmethod):
-        new = new.__func__
-    return None if new is object.__new__ else cast("Callable[..., object]", new)
-
-
 def _plain_index_fields(cls: type) -> tuple[str, ...] | None:
     """Name the fields of the plain index's key, if ``cls`` can use one: else None.
 
@@ -498,23 +520,6 @@ def _fields_getter(fields: tuple[str, ...] | None) -> Callable[[object], object]
 _new_object: Callable[[type], object] = object.__new__
 
 
-def _construct_other(cls: type, /, *args: object, **kwargs: object) -> object:
-    """Build an instance of a subclass of an interned class that is not interned itself.
-
-    Such instances are ordinary: built the usual way, never shared. If the
-    subclass's ``__init__`` is an interned class's ``object.__init__``, the
-    original ``__init__`` is run here, as ``type.__call__`` would have.
-    """
-    new = _original_new(cls)
-    instance = _new_object(cls) if new is None else new(cls, *args, **kwargs)
-    if isinstance(instance, cls):
-        owner, _ = _own(cls, "__init__")
-        table = _table_of(owner)
-        if table is not None and table.init is not None:
-            table.init(instance, *args, **kwargs)
-    return instance
-
-
 # Copying and pickling: every way to make an instance returns the canonical one.
 
 
@@ -527,11 +532,37 @@ def _deepcopy(self: object, memo: object, /) -> object:
 
 
 def _reduce_ex(self: object, protocol: SupportsIndex, /) -> tuple[object, ...]:
-    getstate: Callable[[], object] = self.__getstate__  # object's, since 3.11
-    return (_restore, (type(self), getstate()))
+    """Pickle an instance as ``_restore(cls, state, args, kwargs)``.
+
+    The state is taken as pickle takes it; the arguments are those its ``__new__``
+    wants, if it says so (``__getnewargs_ex__``, ``__getnewargs__``).
+    """
+    state = self.__getstate__()  # object's, since 3.11
+    try:
+        check_picklable(self, state, protocol)
+    except pickle.PicklingError:
+        raise pickle.PicklingError(
+            f"cannot pickle a {type(self).__name__!r} instance that refers to itself: "
+            "unpickling must build it whole before it can find the canonical instance"
+        ) from None
+    args: object = ()
+    kwargs: object = None
+    getnewargs_ex: Callable[[], tuple[object, object]] | None = getattr(
+        self, "__getnewargs_ex__", None
+    )
+    getnewargs: Callable[[], object] | None = getattr(self, "__getnewargs__", None)
+    if getnewargs_ex is not None:
+        args, kwargs = getnewargs_ex()
+    elif getnewargs is not None:
+        args = getnewargs()
+    if args == () and kwargs is None:
+        return (_restore, (type(self), state))
+    return (_restore, (type(self), state, args, kwargs))
 
 
-def _restore(cls: type, state: object) -> object:
+def _restore(
+    cls: type, state: object, args: tuple[object, ...] = (), kwargs: dict[str, object] | None = None
+) -> object:
     """Unpickle an instance of ``cls``: rebuild it from ``state``, then return the canonical one.
 
     As pickle does by default, ``__init__`` is not run: the state is set with the
@@ -539,7 +570,7 @@ def _restore(cls: type, state: object) -> object:
     and slots.
     """
     new = _original_new(cls)
-    instance = _new_object(cls) if new is None else new(cls)
+    instance = _new_object(cls) if new is None else new(cls, *args, **(kwargs or {}))
     setstate: Callable[[object], None] | None = getattr(instance, "__setstate__", None)
     if setstate is not None:
         setstate(state)
@@ -577,7 +608,7 @@ def make_interned(cls: C, accelerate: Callable[..., Any] | None) -> C:
     table = _Instances(
         cls.__qualname__, _original_init(cls), _original_new(cls), _plain_index_fields(cls)
     )
-    other = _construct_other
+    other = table.construct_other
     new: Any = _new_function(cls, table, other)
     if accelerate is not None and table.new is None:
         signature = new.__signature__
