@@ -269,6 +269,14 @@ def unhashable() -> type:
     return Unhashable
 
 
+def attrs_without_weakref() -> type:
+    @attrs.frozen(weakref_slot=False)
+    class Slotted:
+        x: int
+
+    return Slotted
+
+
 def without_weakref() -> type:
     class NoWeakref:
         __slots__ = ()
@@ -291,9 +299,19 @@ def without_weakref() -> type:
         (compared_by_identity, r"by identity.*__eq__"),
         (bare, r"by identity"),
         (unhashable, r"unhashable.*define __hash__"),
+        (attrs_without_weakref, r"weakly referenced.*weakref_slot=True"),
         (without_weakref, r"weakly referenced.*'__weakref__' to its __slots__"),
     ],
-    ids=["dataclass", "attrs", "slots", "eq-false", "identity", "unhashable", "no-weakref"],
+    ids=[
+        "dataclass",
+        "attrs",
+        "slots",
+        "eq-false",
+        "identity",
+        "unhashable",
+        "attrs-no-weakref",
+        "no-weakref",
+    ],
 )
 def test_refuses_classes_it_cannot_intern(
     interned: Decorate, make_class: Callable[[], type], message: str
@@ -857,3 +875,44 @@ def test_make_deep_never_takes_an_interned_instance_apart(interned: Decorate) ->
     assert intern.make_deep((first, 1)).value[0] is first
     assert Label(("a", "bc"), note="other") is first
     del handle
+
+
+# Memory.
+
+
+def test_many_constructions_leave_nothing_behind(interned: Decorate) -> None:
+    # As test_leak: every block a round allocates must be freed, on the hit path,
+    # the slow path, the subclass path and the raising ones alike.
+    @interned
+    @dataclass(frozen=True)
+    class Pair:
+        x: object
+        y: int = 0
+
+    class Child(Pair):
+        pass
+
+    class Number(int):
+        pass
+
+    keep = [Pair(number) for number in range(10)]
+    for number in range(1000):  # warm up
+        Pair(number + 0.5)
+    collect()
+    blocks = sys.getallocatedblocks()
+    for number in range(50_000):
+        Pair(number % 10)  # a hit
+        Pair(number)  # made and dropped at once
+        if number % 50 == 0:
+            Pair(Number(number % 10))  # the slow path finds a plain one
+            Child(number)
+            with pytest.raises(TypeError):
+                Pair([number])
+            with pytest.raises(TypeError):
+                Pair(1, 2, 3)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    collect()
+    assert sys.getallocatedblocks() - blocks < 100
+    stats = intern.interned_stats(Pair)
+    assert stats.live == 10
+    assert stats.hits >= 50_000
+    assert keep[0].x == 0

@@ -212,6 +212,10 @@ constructor_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
                                      &other, &hits)) {
         return NULL;
     }
+    if (!PyIter_Check(hits)) {
+        PyErr_SetString(PyExc_TypeError, "hits must be an iterator (an itertools.count)");
+        return NULL;
+    }
     if (fields != Py_None && !PyTuple_CheckExact(fields)) {
         PyErr_SetString(PyExc_TypeError, "fields must be a tuple of names or None");
         return NULL;
