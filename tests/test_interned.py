@@ -8,6 +8,7 @@ import gc
 import importlib
 import inspect
 import pickle
+import random
 import sys
 import threading
 import weakref
@@ -856,6 +857,48 @@ def test_threads_construct_and_drop_while_others_collect(interned: Decorate) -> 
     stats = intern.interned_stats(Node)
     assert stats.live == 0
     assert stats.created == stats.reclaimed
+
+
+@pytest.mark.usefixtures("tiny_switch_interval")
+def test_threads_on_the_plain_index_mixing_fields_that_are_not_plain(interned: Decorate) -> None:
+    @interned
+    @dataclass(frozen=True)
+    class Keyed:
+        key: int
+        name: str
+        box: list[object] = field(default_factory=list[object], compare=False, hash=False)
+
+    class Number(int):
+        pass
+
+    def churn(index: int) -> dict[int, Keyed]:
+        rnd = random.Random(index)
+        live: dict[int, Keyed] = {}
+        for round_ in range(3000):
+            key = rnd.randrange(20)
+            instance = Keyed(Number(key) if rnd.random() < 0.2 else key, str(key % 3))
+            assert live.get(key, instance) is instance
+            if rnd.random() < 0.1:
+                instance.box.append(instance)  # a cycle: freed by a collection
+            if rnd.random() < 0.5:
+                live[key] = instance
+            else:
+                live.pop(key, None)
+            if index == 0 and round_ % 300 == 0:
+                gc.collect()
+        return live
+
+    def check_kept_across_threads() -> int:
+        kept: dict[int, Keyed] = {}
+        for outcome in call_in_threads(6, churn):
+            assert isinstance(outcome, dict), outcome
+            for key, instance in outcome.items():
+                assert kept.setdefault(key, instance) is instance
+        return len(kept)
+
+    assert check_kept_across_threads() > 0
+    collect()
+    assert intern.interned_stats(Keyed).live == 0
 
 
 # make_deep takes an interned instance as a value.
