@@ -42,6 +42,7 @@ constructing the candidate; the slow path is this module's, for both.
 from __future__ import annotations
 
 import itertools
+import os
 import pickle
 import sys
 import weakref
@@ -71,6 +72,18 @@ a NaN is unequal even to itself, where a tuple (and so a dict lookup) finds the
 same object equal: floats are not plain there."""
 
 _NOT_PLAIN = object()
+
+
+_tables: weakref.WeakSet[_Instances] = weakref.WeakSet()
+"""Every class's table, weakly: their locks are new in a forked child."""
+
+
+def _reset_after_fork() -> None:
+    for table in list(_tables):
+        table.reset_after_fork()
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def _is_plain(key: tuple[object, ...], scalars: frozenset[type] = _PLAIN_TYPES) -> bool:
@@ -148,6 +161,7 @@ class _Instances:
     """
 
     __slots__ = (
+        "__weakref__",
         "awaiting",
         "buckets",
         "created",
@@ -195,6 +209,13 @@ class _Instances:
         # deallocation deferred by CPython's trashcan), kept until they do.
         self.awaiting: dict[int, _Ref] = {}
         self.remove = self._remove
+        _tables.add(self)
+
+    def reset_after_fork(self) -> None:
+        # The child has only the forking thread: a lock another thread held stays held.
+        import threading
+
+        self.lock = threading.RLock()
 
     def construct_other(self, cls: type, /, *args: object, **kwargs: object) -> object:
         """Build an instance of a subclass that is not interned itself: an ordinary one.
