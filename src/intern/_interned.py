@@ -235,8 +235,9 @@ class _Instances:
         return instance
 
     def stats(self) -> Stats:
-        with self.lock:
-            created, reclaimed = self.created, self.reclaimed
+        with self.lock:  # a window
+            reclaimed = self.reclaimed
+            created = self.created
         hits = int(repr(self.hits)[6:-1])  # "count(N)": a count is read only by its repr
         return Stats(live=created - reclaimed, created=created, reclaimed=reclaimed, hits=hits)
 
@@ -318,19 +319,21 @@ class _Instances:
             return
         awaiting = self.awaiting
         for ref in dropped:
+            key = id(ref)
             with self.lock:  # a window: the callback clears stored under the lock
                 if ref.stored:
-                    awaiting[id(ref)] = ref
+                    awaiting[key] = ref
 
     def _remove(self, ref: _Ref) -> None:
         # The weak reference callback: count the instance and take its entries out.
-        with self.lock:
+        key, awaiting = id(ref), self.awaiting
+        with self.lock:  # a window
             if not ref.stored:
                 return  # never stored (a candidate that found its equal), or counted
             ref.stored = False
             self.reclaimed += 1
-            if self.awaiting:
-                self.awaiting.pop(id(ref), None)
+            if key in awaiting:
+                del awaiting[key]
         if ref.plain is not None:
             self._remove_dead(self.plain, ref.plain)  # never a newer, live entry
         value_hash, buckets = ref.key, self.buckets
