@@ -121,8 +121,9 @@ def make_deep(value: T, /) -> Handle[T]:
     its ``__dict__`` and every slot as stored, so that an ``__eq__`` or ``__hash__``
     that reads them still agrees. A rebuild would bypass a class's own ``__new__``
     (a named tuple's aside) and a tuple or frozenset subclass's ``__init__``: such
-    classes are leaves, interned whole, and so are classes with a slot whose
-    descriptor is gone. The value given is never changed.
+    classes are leaves, interned whole (an ``@intern.interned`` class among them:
+    its shared instances are never taken apart), and so are classes with a slot
+    whose descriptor is gone. The value given is never changed.
 
     ``make_deep(v).value == v`` always. Raises ``TypeError`` naming the path to an
     unhashable part (``value[1].name``), and ``RecursionError`` for values nested

@@ -161,6 +161,10 @@ constructor_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObj
         PyErr_SetString(PyExc_TypeError, "__new__ of an interned class needs the class first");
         return NULL;
     }
+    if (self->owner == NULL) { /* cleared by the collector: its class is garbage */
+        PyErr_SetString(PyExc_RuntimeError, "the interned class is being collected");
+        return NULL;
+    }
     if (args[0] != self->owner) {
         return PyObject_Vectorcall(self->other, args, (size_t)nargs, kwnames);
     }
@@ -183,12 +187,12 @@ constructor_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObj
         Py_DECREF(key);
         if (found != NULL) {
             Py_DECREF(candidate);
-            PyObject *count = PyIter_Next(self->hits);
-            if (count == NULL) {
+            PyObject *count = PyIter_Next(self->hits); /* never exhausted: a count */
+            if (count == NULL && PyErr_Occurred()) {
                 Py_DECREF(found);
                 return NULL;
             }
-            Py_DECREF(count);
+            Py_XDECREF(count);
             return found;
         }
         if (PyErr_Occurred()) {
