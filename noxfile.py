@@ -73,7 +73,7 @@ def typing(session: nox.Session) -> None:
     session.install(".", *_group("typing"), env=REQUIRE_EXTENSION)
     session.run("mypy")
     session.run("pyright")
-    session.run("python", "-m", "mypy.stubtest", "intern._speedups")
+    session.run("python", "-m", "mypy.stubtest", "intern._speedups", "intern._interned_speedups")
 
 
 @nox.session(python=PYTHONS[0])

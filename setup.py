@@ -1,4 +1,4 @@
-"""Build the optional C accelerator, intern._speedups.
+"""Build the optional C accelerator: intern._speedups and intern._interned_speedups.
 
 Everything else is configured in pyproject.toml. The extension is skipped when
 INTERN_PURE_PYTHON is set (to anything but 0) or off CPython; if it fails to
@@ -68,7 +68,10 @@ def extensions() -> list[Extension]:
     """List the C accelerator, unless pure Python is asked for or this is not CPython."""
     if ENV.pure_python_chosen():
         return []
-    return [Extension("intern._speedups", ["src/intern/_speedups.c"])]
+    return [
+        Extension("intern._speedups", ["src/intern/_speedups.c"]),
+        Extension("intern._interned_speedups", ["src/intern/_interned_speedups.c"]),
+    ]
 
 
 setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})

@@ -36,6 +36,7 @@ CASES = [
     "cleanup-registrations",
     "cleanup-runs",
     "identity",
+    "interned",
     "scale-1000",  # --quick stops the scaling cases at 10,000 live entries
     "scale-10000",
     "hostile-low-zeros",
@@ -134,7 +135,8 @@ def test_quick_text_run_prints_a_table_per_case(capsys: pytest.CaptureFixture[st
     assert headers[2][3:5] == ["dict", "pool"]
     assert len(headers) == len(CASES)
     rows = [line.split() for line in lines if line.startswith("  intern.make [python]")]
-    assert len(rows) == len(CASES) - 7  # all but caches, cleanups, identity, records, ingest
+    # all but the caches and cleanups, identity, interned, records and the two ingest cases
+    assert len(rows) == len(CASES) - 8
     assert all(row[3].endswith("x") for row in rows)  # the ratio
 
 

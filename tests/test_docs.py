@@ -53,7 +53,7 @@ def test_a_docstring_example_prints_what_it_says(test: doctest.DocTest) -> None:
 def test_the_public_api_has_examples() -> None:
     named = {test.name for test in docstring_tests()}
     names = ("make", "Handle", "Interner", "make_deep", "WeakCache", "add_cleanup", "Pool")
-    for name in (*names, "duplicates"):
+    for name in (*names, "duplicates", "interned"):
         assert any(test.endswith(f".{name}") for test in named), name
 
 

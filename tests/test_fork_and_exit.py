@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -106,8 +107,51 @@ def test_child_can_make_while_a_parent_thread_held_the_window_lock(
     assert code == 0
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_child_can_construct_interned_instances_while_a_parent_thread_held_a_class_lock() -> None:
+    @intern.interned
+    @dataclass(frozen=True)
+    class Point:
+        x: int
+
+    lock = vars(Point)["__intern_instances__"].lock
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock:
+            taken.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert taken.wait(10)
+        pid = os.fork()
+        if pid == 0:  # the child: a miss takes the class's lock
+            status = 1
+            try:
+                status = 0 if Point(1) is Point(1) else 1
+            finally:
+                os._exit(status)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            done, wait_status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.01)
+        else:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise AssertionError("the child hung: a class's lock held at fork was still held")
+    finally:
+        release.set()
+        holder.join()
+    assert os.waitstatus_to_exitcode(wait_status) == 0
+
+
 EXIT_SCRIPT = """
-import gc, os, collections, intern
+import gc, os, collections, dataclasses, intern
 
 interner = intern.Interner()
 make = intern.make
@@ -121,6 +165,12 @@ class Node:
     def __eq__(self, other):
         return isinstance(other, Node) and other.name == self.name
 
+@intern.interned
+@dataclasses.dataclass(frozen=True)
+class Point:
+    x: object
+    box: list = dataclasses.field(default_factory=list, compare=False, hash=False)
+
 class Finalizer:
     def __init__(self, tag):
         self.tag = tag
@@ -129,11 +179,16 @@ class Finalizer:
         assert make(("finalized", self.tag)).value == ("finalized", self.tag)
         assert interner.make(("finalized", self.tag)).value == ("finalized", self.tag)
         assert make(Node(self.tag)).value.name == self.tag
+        assert Point(self.tag) is Point(self.tag)
+        assert Point(Node(self.tag)) is Point(Node(self.tag))
 
 live = [make(f"live {number}") for number in range(100)]
 live += [interner.make((number, "interner")) for number in range(100)]
 cycles = [Node(f"cycle {number}") for number in range(100)]
 finalizers = [Finalizer(number) for number in range(5)]
+points = [Point(number) for number in range(100)]
+for point in points[::10]:
+    point.box.append(point)  # cycles, left for shutdown
 os._intern_test_finalizer = Finalizer("os")
 collections._intern_test_finalizer = Finalizer("collections")
 Finalizer("garbage")  # a cycle: finalized by a collection, or at exit

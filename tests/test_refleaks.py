@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import copy
 import gc
+import importlib
 import pickle
 import sys
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
+from typing import cast
 
 import pytest
 
 import intern
 from intern._cache import implementations as cache_implementations
 from intern._cleanup import implementations as cleanup_implementations
+from intern._interned import make_interned
 from tests.helpers import Implementation, Variant, collect
 
 pytestmark = pytest.mark.skipif(
@@ -219,7 +223,62 @@ def cleanups(impl: Implementation) -> None:
     assert failures == [OSError] * 20
 
 
-BATCHES = [make_hit_miss_reclaim, error_paths, pickling_and_copying, weak_caches, cleanups]
+@dataclass(frozen=True)
+class InternedPython:
+    """Interned with the generated Python ``__new__`` (below)."""
+
+    x: object
+    y: int = 0
+
+
+@dataclass(frozen=True)
+class InternedC:
+    """Interned with the C ``Constructor`` where it is built (below)."""
+
+    x: object
+    y: int = 0
+
+
+class Number(int):
+    """Equal to an int, but not plain: found on the slow path."""
+
+
+make_interned(InternedPython, None)
+try:
+    make_interned(InternedC, importlib.import_module("intern._interned_speedups").Constructor)
+except ImportError:
+    make_interned(InternedC, None)
+
+
+def interned_classes(impl: Implementation) -> None:
+    # At least 100 creations, reclaims and hits a batch: the warm-ups take the
+    # class's counters past the shared small ints.
+    is_c = cast("ModuleType", impl).__name__ == "intern._speedups"
+    point: type[InternedC | InternedPython] = InternedC if is_c else InternedPython
+    kept = point(0)
+    for number in range(100):
+        assert point(0) is kept  # a hit
+        assert point(number + 1000).x == number + 1000  # made and reclaimed at once
+        assert point(Number(0)) is kept  # the slow path
+        if number % 10 == 0:
+            assert pickle.loads(pickle.dumps(kept)) is kept
+            assert copy.copy(kept) is kept
+            assert copy.deepcopy(kept) is kept
+            with pytest.raises(TypeError):
+                point([number])  # unhashable
+            with pytest.raises(TypeError):
+                point(1, 2, 3)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    assert intern.interned_stats(point).live == 1
+
+
+BATCHES = [
+    make_hit_miss_reclaim,
+    error_paths,
+    pickling_and_copying,
+    weak_caches,
+    cleanups,
+    interned_classes,
+]
 
 
 if sys.version_info >= (3, 13):

@@ -1,12 +1,13 @@
-"""The pure-Python table's windows call nothing and allocate nothing.
+"""The pure-Python tables' windows call nothing and allocate nothing.
 
-An insertion checks and stores under the interner's lock in a *window* (see
-``intern._pure``): code in which nothing can run in between, not a garbage
-collection's finalizers nor a signal handler nor another thread, because it
-makes no call and allocates no object that the collector tracks. Only its very
-last statement may call (a list's ``append``): what runs after it finds the
-store done. This reads the source of every ``with ... lock:`` block, so that a
-change that breaks the rule fails here rather than in a rare interleaving.
+An insertion checks and stores under a lock in a *window* (see ``intern._pure``;
+the tables of interned classes, ``intern._interned``, do the same): code in which
+nothing can run in between, not a garbage collection's finalizers nor a signal
+handler nor another thread, because it makes no call and allocates no object that
+the collector tracks. Only its very last statement may call (a list's
+``append``): what runs after it finds the store done. This reads the source of
+every ``with ... lock:`` block, so that a change that breaks the rule fails here
+rather than in a rare interleaving.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from types import ModuleType
 
 import pytest
 
-from intern import _pure
+from intern import _interned, _pure
 
 # What a window may not contain: calls, and displays and expressions that
 # build objects the collector tracks (or run code: f-strings, lambdas).
@@ -89,7 +90,17 @@ def test_the_pure_python_windows_are_found() -> None:
     assert len(windows(_pure)) >= 7
 
 
-@pytest.mark.parametrize("window", windows(_pure), ids=lambda window: f"line {window.lineno}")
+def test_the_interned_classes_windows_are_found() -> None:
+    # The counters read, the snapshot and the store of an insertion, a dropped
+    # reference kept, the callback's count and its removal from a bucket.
+    assert len(windows(_interned)) >= 6
+
+
+@pytest.mark.parametrize(
+    "window",
+    [*windows(_pure), *windows(_interned)],
+    ids=lambda window: f"line {window.lineno}",
+)
 def test_a_window_calls_nothing_but_its_final_store(window: ast.With) -> None:
     assert offences(window) == []
 

@@ -5,6 +5,8 @@ The subclass of Handle comes last: mypy takes code after it as unreachable.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import intern
 from intern import Handle, Interner
 
@@ -99,6 +101,19 @@ pool.row(3)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 pool.row([[1]])  # type: ignore[type-var]  # pyright: ignore[reportArgumentType]
 numbers: tuple[str, ...] = pool.row([1])  # type: ignore[list-item]  # pyright: ignore[reportAssignmentType]
 kept: dict[str, int] = pool.dedup([1])  # type: ignore[arg-type]  # pyright: ignore[reportAssignmentType]
+
+
+@intern.interned
+@dataclass(frozen=True)
+class Point:
+    x: int
+    y: int = 0
+
+
+Point("1")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+Point(1, 2, 3)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+Point(1).x = 2  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
+intern.interned(Point(1))  # type: ignore[type-var]  # pyright: ignore[reportArgumentType]
 
 
 # Last: checkers treat what follows a refused subclass of a final class as unreachable.

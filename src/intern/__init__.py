@@ -19,14 +19,15 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from typing import TYPE_CHECKING, Literal, TypeVar
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from intern._cache import CacheInfo, WeakCache, weak_cache
 from intern._cleanup import Cleanup, add_cleanup
 from intern._deep import make_deep_with
 from intern._duplicates import Duplicate, DuplicateReport, duplicates
 from intern._env import PURE_PYTHON, pure_python_chosen, running_python_m_intern
+from intern._interned import interned_stats, make_interned
 from intern._stats import PoolStats, Stats
 
 __all__ = [
@@ -44,6 +45,8 @@ __all__ = [
     "default",
     "duplicates",
     "implementation",
+    "interned",
+    "interned_stats",
     "make",
     "make_deep",
     "stats",
@@ -51,9 +54,13 @@ __all__ = [
 ]
 
 T = TypeVar("T", bound=Hashable)
+C = TypeVar("C", bound=type[Any])
 
 implementation: Literal["c", "python"]
 """Which implementation is in use: ``"c"`` (the accelerator) or ``"python"``."""
+
+_constructor: Callable[..., Any] | None
+"""What writes an interned class's ``__new__``: the C accelerator's, or None for Python."""
 
 if TYPE_CHECKING:
     # Both implementations have one API (intern/_speedups.pyi describes the C one).
@@ -67,8 +74,10 @@ elif pure_python_chosen():
     from intern._pure import Handle, Interner, Pool, default, make
 
     implementation = "python"
+    _constructor = None
 else:
     try:
+        from intern._interned_speedups import Constructor as _constructor
         from intern._speedups import Handle, Interner, Pool, default, make
 
         implementation = "c"
@@ -78,6 +87,7 @@ else:
         from intern._pure import Handle, Interner, Pool, default, make
 
         implementation = "python"
+        _constructor = None
         # python -m intern says so in a line of its own: a warning would be
         # shown from <frozen runpy>, which imported the package.
         if not running_python_m_intern():
@@ -115,8 +125,9 @@ def make_deep(value: T, /) -> Handle[T]:
     its ``__dict__`` and every slot as stored, so that an ``__eq__`` or ``__hash__``
     that reads them still agrees. A rebuild would bypass a class's own ``__new__``
     (a named tuple's aside) and a tuple or frozenset subclass's ``__init__``: such
-    classes are leaves, interned whole, and so are classes with a slot whose
-    descriptor is gone. The value given is never changed.
+    classes are leaves, interned whole (an ``@intern.interned`` class among them:
+    its shared instances are never taken apart), and so are classes with a slot
+    whose descriptor is gone. The value given is never changed.
 
     ``make_deep(v).value == v`` always. Raises ``TypeError`` naming the path to an
     unhashable part (``value[1].name``), and ``RecursionError`` for values nested
@@ -136,3 +147,53 @@ def make_deep(value: T, /) -> Handle[T]:
     """
     handle: Handle[T] = make_deep_with(make, value)
     return handle
+
+
+def interned(cls: C, /) -> C:
+    """Make ``cls`` a flyweight class: equal instances are one object while one lives.
+
+    Decorates a class whose instances are immutable and compare by value: a frozen
+    dataclass (``@dataclass(frozen=True)``, with ``slots=True`` also
+    ``weakref_slot=True``), a frozen attrs class (``@attrs.frozen``), or a class
+    defining ``__eq__`` and ``__hash__``. Calling the class builds an instance as
+    usual (``__post_init__`` and attrs validators run each time), then returns the
+    live instance equal to it if there is one, so that ``Point(1, 2) is Point(1,
+    2)``. The class's own ``__eq__`` decides equality, and the class is part of the
+    identity: a subclass's instances are never its base's (a subclass is interned
+    only if decorated itself). ``copy.copy``, ``copy.deepcopy``,
+    ``dataclasses.replace``, ``attrs.evolve`` and unpickling return canonical
+    instances too.
+
+    Instances are held weakly: once the last reference to one goes, its entry goes
+    (at the next collection, for an instance in a reference cycle). Each class has
+    its own table, in its ``__dict__``, so a class made at run time is collected
+    with its instances; ``intern.interned_stats(cls)`` returns its counters.
+    Constructing equal instances in many threads at once yields one object; a
+    constructor that raises leaves nothing behind. ``make_deep`` takes an interned
+    instance as a whole, never apart.
+
+    The class is returned itself, with a new ``__new__`` and ``object.__init__`` as
+    its ``__init__`` (so that the shared instance is never initialized again):
+    type checkers see it unchanged. Put the decorator above ``@dataclass`` or
+    ``@attrs.frozen``. Raises ``TypeError``, saying what to change, for a class
+    whose instances can change (a dataclass or attrs class that is not frozen),
+    that is unhashable or compares by identity, or whose instances cannot be weakly
+    referenced.
+
+    >>> import dataclasses, intern
+    >>> @intern.interned
+    ... @dataclasses.dataclass(frozen=True)
+    ... class Point:
+    ...     x: int
+    ...     y: int
+    >>> origin = Point(0, 0)
+    >>> Point(0, 0) is origin
+    True
+    >>> dataclasses.replace(Point(1, 0), x=0) is origin
+    True
+    >>> intern.interned_stats(Point)
+    Stats(live=1, created=2, reclaimed=1, hits=2)
+
+    .. versionadded:: Unreleased
+    """
+    return make_interned(cls, _constructor)

@@ -29,6 +29,7 @@ import intern
 from intern._cache import implementations as cache_implementations
 from intern._chart import render_svg
 from intern._cleanup import implementations as cleanup_implementations
+from intern._interned import make_interned
 from intern._measure import (
     Case,
     Contender,
@@ -39,6 +40,7 @@ from intern._measure import (
     measure,
     time_calls,
     time_collections,
+    time_constructions,
     time_equality,
     time_identity,
     time_parse,
@@ -311,6 +313,43 @@ def _identity_case() -> Case:
         "compare: two handles with is, or two equal long values (distinct objects) with ==",
         "a is b (handles)",
         [Contender(label, timer, COPIES) for label, timer in timers],
+    )
+
+
+def _point_class() -> type[Any]:
+    """Return a new frozen dataclass of two fields, as a typed codebase declares records."""
+
+    @dataclass(frozen=True)
+    class Point:
+        x: int
+        y: int
+
+    return Point
+
+
+def _interned_case() -> Case:
+    """Construct instances equal to live ones: a plain frozen dataclass, then @interned."""
+    pairs = [(index % 100, index // 100) for index in range(ENTRIES)]
+    baseline = "frozen dataclass"
+    contenders = [
+        Contender(baseline, partial(time_constructions, _point_class(), pairs), len(pairs))
+    ]
+    for label, _ in _modules():
+        accelerate: Any = None
+        if label == "c":
+            try:
+                accelerate = importlib.import_module("intern._interned_speedups").Constructor
+            except ImportError:
+                continue
+        point = make_interned(_point_class(), accelerate)
+        held = [point(x, y) for x, y in pairs]
+        timer = partial(time_constructions, point, pairs)
+        contenders.append(Contender(f"@interned [{label}]", timer, len(pairs), None, held))
+    return Case(
+        "interned",
+        f"construct: {ENTRIES:,} frozen dataclass points (x, y), each equal to a live one",
+        baseline,
+        contenders,
     )
 
 
@@ -590,6 +629,7 @@ def _cases(quick: bool) -> list[tuple[str, Callable[[], Case]]]:
         ("caches and cleanups: registering cleanups", _cleanup_case(running=False)),
         ("caches and cleanups: running cleanups", _cleanup_case(running=True)),
         ("identity against equality", _identity_case),
+        ("constructing interned instances", _interned_case),
     ]
     for size in SCALES[:2] if quick else SCALES:
         cases.append((f"hit path among {size:,} entries", _scaling_case(size)))

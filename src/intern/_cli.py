@@ -156,6 +156,9 @@ cases (with their names in --json):
       and dropping the object, which runs the function. Ratios are to finalize.
   identity: "a is b" on two handles against "a == b" on two equal values, distinct
       objects: {_bench.LONG_TUPLE}-string tuples, {_bench.LONG_TEXT:,}-character strings.
+  interned: construct {_bench.ENTRIES:,} instances of a frozen dataclass Point(x, y), each
+      equal to a live one, plainly and as @intern.interned classes (each
+      implementation), which return the live one. Ratios are to the plain class.
   {", ".join(f"scale-{size}" for size in _bench.SCALES)}:
       the hit path on {_bench.ENTRIES:,} equal copies spread among that many live entries
       (--quick stops at {_bench.SCALES[1]:,}), against a dict pool of as many: does a hit

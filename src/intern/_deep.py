@@ -22,7 +22,9 @@ rebuild cannot be promised to be what the class itself would make:
 - a class whose ``__new__`` is not its base's: another may validate, normalize
   or record what a rebuild would skip, and a C subclass such as
   ``time.struct_time`` keeps state beyond its items. A named tuple's ``__new__``
-  counts as tuple's: it only hands its fields to ``tuple.__new__``;
+  counts as tuple's: it only hands its fields to ``tuple.__new__``. An
+  ``@intern.interned`` class is one (and so are its subclasses): its instances
+  are shared, and are never taken apart;
 - a tuple or frozenset subclass with an ``__init__`` anywhere in its MRO, for the
   same reason. A frozen class's own ``__init__`` only sets its fields, and what it
   derives from them is in the state copied;
@@ -106,7 +108,7 @@ class _Keepers:
 _keepers = _Keepers()
 
 
-def _frozen_attrs_fields(cls: type) -> list[str] | None:
+def frozen_attrs_fields(cls: type) -> list[str] | None:
     """Name the compared fields of a frozen attrs class, or None if ``cls`` is not one.
 
     attrs is looked at only if something has imported it: no attrs class can
@@ -215,7 +217,7 @@ def _shape_of(cls: type) -> Shape:
         return None  # compared by identity: a rebuilt copy would not be equal
     names = _frozen_dataclass_fields(cls)
     if names is None:
-        names = _frozen_attrs_fields(cls)
+        names = frozen_attrs_fields(cls)
     if names is not None:
         kind, base = "fields", object
     else:

@@ -169,6 +169,15 @@ def _cleanup_target(arg: object) -> None:
     """Do nothing: the cleanup that is timed, so that the bookkeeping is what counts."""
 
 
+def time_constructions(cls: Callable[..., object], data: list[Any], passes: int) -> int:
+    """Time ``cls(x, y)`` for each pair ``(x, y)`` of ``data``, ``passes`` times over."""
+    start = perf_counter_ns()
+    for _ in range(passes):
+        for x, y in data:
+            cls(x, y)
+    return perf_counter_ns() - start
+
+
 def time_identity(target: object, data: list[Any], passes: int) -> int:
     """Time ``value is target`` for each value of ``data``, ``passes`` times over."""
     start = perf_counter_ns()
