@@ -5,15 +5,21 @@ from __future__ import annotations
 import collections
 import dataclasses
 import gc
+import inspect
 import json
 import sys
 import threading
+import types
+import typing
 import uuid
+import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import intern
+import intern._duplicates
 from intern._duplicates import Duplicate, DuplicateReport
 from tests.helpers import Implementation
 
@@ -379,3 +385,185 @@ def test_the_report_as_json_and_as_text() -> None:
     assert "held by" in text
     assert repr(value)[:30] in text
     assert str(intern.duplicates([])).endswith("no value is held as more than one object")
+
+
+# What a review that tried to break it found: each now a guarantee.
+
+
+def test_a_dead_or_live_weak_proxy_is_not_data_and_breaks_nothing() -> None:
+    class Target(list[str]):
+        pass
+
+    live = Target([copy("ab"), copy("ab")])
+    gone = Target()
+    proxies = [weakref.proxy(live), weakref.proxy(gone)]
+    del gone
+    report = intern.duplicates(proxies)
+    assert (report.values, report.rows) == (0, ())
+
+
+class Liar:
+    """Claims to be a str through a __class__ property, which must not be read."""
+
+    reads = 0
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # pyright: ignore[reportIncompatibleMethodOverride]
+        Liar.reads += 1
+        return str
+
+
+def test_an_object_lying_about_its_class_is_not_asked() -> None:
+    report = intern.duplicates([Liar(), Liar()])
+    assert (report.values, Liar.reads) == (0, 0)
+
+
+class Sized(str):
+    def __sizeof__(self) -> int:
+        raise AssertionError("__sizeof__ ran")
+
+    def __repr__(self) -> str:
+        raise AssertionError("__repr__ ran")
+
+
+def test_a_subclass_is_sized_and_shown_without_its_own_methods() -> None:
+    value = unique("sized")
+    report = intern.duplicates([Sized(value), Sized(value)])
+    (row,) = report.rows
+    gc_header = sys.getsizeof([]) - [].__sizeof__()  # a str subclass has a __dict__: GC
+    assert row.wasted_bytes == str.__sizeof__(Sized(value)) + gc_header
+    assert repr(value) in str(report)
+    assert json.loads(json.dumps(report.as_json()))["rows"][0]["value"] == repr(value)
+
+
+class Tracking(dict[str, str]):
+    calls: typing.ClassVar[list[str]] = []
+
+    def __iter__(self) -> Iterator[str]:
+        Tracking.calls.append("__iter__")
+        return super().__iter__()
+
+    def keys(self) -> Any:  # a dict_keys, which cannot be named
+        Tracking.calls.append("keys")
+        return super().keys()
+
+    def __getitem__(self, key: str) -> str:
+        Tracking.calls.append("__getitem__")
+        return super().__getitem__(key)
+
+
+def test_a_dict_subclass_is_read_without_its_own_methods() -> None:
+    value = unique("tracked")
+    report = intern.duplicates([Tracking(a=copy(value), b=copy(value))])
+    assert row_for(report, value).copies == 2
+    assert Tracking.calls == []
+
+
+class Meta(type):
+    calls: typing.ClassVar[list[str]] = []
+
+    def __eq__(cls, other: object) -> bool:
+        Meta.calls.append("__eq__")
+        return type.__eq__(cls, other)
+
+    def __hash__(cls) -> int:
+        Meta.calls.append("__hash__")
+        return type.__hash__(cls)
+
+    def __getattribute__(cls, name: str) -> Any:
+        Meta.calls.append(name)
+        return type.__getattribute__(cls, name)
+
+
+class Measured(metaclass=Meta):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def test_a_metaclass_s_methods_never_run() -> None:
+    value = unique("meta")
+    records = [Measured(copy(value)), Measured(copy(value))]
+    Meta.calls.clear()
+    report = intern.duplicates(records)
+    assert row_for(report, value).held_by == ("Measured.name",)
+    assert Meta.calls == []
+
+
+class Key:
+    def __repr__(self) -> str:
+        raise AssertionError("__repr__ ran")
+
+
+def test_a_place_is_named_without_running_a_key_s_repr() -> None:
+    value = unique("keyed")
+    deep: tuple[object, ...] = ()
+    for _ in range(100_000):
+        deep = (deep,)
+    row = row_for(intern.duplicates({Key(): copy(value), deep: copy(value)}), value)
+    assert set(row.held_by) <= {
+        "value of dict key <Key object>",
+        "value of dict key ((((...),),),)",
+    }
+
+
+def test_a_huge_int_is_shown_by_its_size() -> None:
+    numbers = [10**5000 + 0, 10**5000 + 0]
+    report = intern.duplicates(numbers)
+    assert report.rows[0].copies == 2
+    document = json.loads(json.dumps(report.as_json()))
+    assert document["rows"][0]["value"] == f"<an int of {(10**5000).bit_length():,} bits>"
+    assert "<an int of" in str(report)
+
+
+class Handle:
+    """Not intern's Handle: its attributes are named as any class's are."""
+
+    __module__ = None  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def test_only_intern_s_own_handles_are_named_as_such() -> None:
+    value = unique("handle")
+    row = row_for(intern.duplicates([Handle(copy(value)), Handle(copy(value))]), value)
+    assert row.held_by == ("Handle.text",)
+
+
+def test_parts_shared_by_many_are_keyed_once() -> None:
+    shared: tuple[object, ...] = (copy("ab"),)
+    for _ in range(60):  # 2**60 paths, 61 objects
+        shared = (shared, shared)
+    report = intern.duplicates([shared, copy("ab")])
+    assert report.values == 63
+
+
+def test_tuples_holding_none_and_bools_are_values() -> None:
+    rows = [("GET", None, True, int("7")) for _ in range(100)]
+    row = row_for(intern.duplicates(rows), ("GET", None, True, 7))
+    assert row.copies == 100
+
+
+def test_no_collection_runs_while_it_looks() -> None:
+    collections_seen: list[str] = []
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        frame: types.FrameType | None = inspect.currentframe()
+        while frame is not None:  # a collection run from inside intern.duplicates?
+            if frame.f_code.co_filename == intern._duplicates.__file__:
+                collections_seen.append(phase)
+                return
+            frame = frame.f_back
+
+    data = [[(str(index), index)] for index in range(5000)]
+    thresholds = gc.get_threshold()
+    gc.set_threshold(1)
+    gc.callbacks.append(watch)
+    try:
+        report = intern.duplicates(data)
+        assert gc.isenabled()
+    finally:
+        gc.callbacks.remove(watch)
+        gc.set_threshold(*thresholds)
+    assert report.values == 15_000
+    assert collections_seen == []

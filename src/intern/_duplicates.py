@@ -17,10 +17,13 @@ unlike ``vars()``, does not give an instance a dict it did not have yet.
 from __future__ import annotations
 
 import collections
+import functools
 import gc
+import itertools
 import math
 import sys
 import types
+import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -35,6 +38,34 @@ HELD_BY = 3
 
 _LEAVES = (str, bytes, int, float, complex)
 _SINGLETONS = (type(None), bool, type(...), type(NotImplemented))
+# Types are told apart by id: hashing or comparing a class could run its metaclass's code.
+_LEAF_IDS = frozenset(map(id, _LEAVES))
+_SINGLETON_IDS = frozenset(map(id, _SINGLETONS))
+_EXACT_VALUE_IDS = frozenset(map(id, VALUE_TYPES))
+_PLAIN_KEY_IDS = frozenset(map(id, (str, bytes, type(None))))
+"""Tuples of only these are their own keys: no two of them are equal across types."""
+_FLAT_IDS = _LEAF_IDS | _SINGLETON_IDS
+"""Tuples of only these are keyed by their element types and themselves."""
+
+# What a type says of itself, read by type's own descriptors: no metaclass code runs.
+_TYPE_NAME = type.__dict__["__name__"]
+_TYPE_MRO = type.__dict__["__mro__"]
+_TYPE_DICT = type.__dict__["__dict__"]
+_TYPE_FLAGS = type.__dict__["__flags__"]
+_TYPE_DICT_OFFSET = type.__dict__["__dictoffset__"]
+_HAVE_GC = 1 << 14  # Py_TPFLAGS_HAVE_GC
+_GC_HEADER = sys.getsizeof([]) - [].__sizeof__()
+
+
+def is_a(obj: object, classes: type | tuple[type, ...]) -> bool:
+    """``isinstance`` by the object's own type: no ``__class__`` property or proxy is asked."""
+    return issubclass(type(obj), classes)
+
+
+def type_name(kind: type) -> str:
+    """``kind.__name__``, read without running a metaclass's ``__getattribute__``."""
+    return cast("str", _TYPE_NAME.__get__(kind))
+
 
 _OPAQUE: tuple[type, ...] = (
     type,
@@ -60,8 +91,11 @@ _OPAQUE: tuple[type, ...] = (
     classmethod,
     property,
     memoryview,  # its referent is the buffer's owner, not data it holds
+    weakref.ReferenceType,
+    weakref.ProxyType,
+    weakref.CallableProxyType,
 )
-"""Not data: the walk does not look inside these (weak references aside, below)."""
+"""Not data: the walk does not look inside these."""
 
 _MAX_KEY_DEPTH = 100
 """Tuples and frozensets nested deeper than this are walked but not grouped."""
@@ -89,10 +123,12 @@ class Duplicate:
         an ``int`` or a finite ``float``, else its ``repr``.
         """
         value = self.value
-        plain = type(value) in (str, int) or (type(value) is float and math.isfinite(value))
+        kind = type(value)
+        plain = kind is str or (kind is float and math.isfinite(cast("float", value)))
+        plain = plain or (kind is int and cast("int", value).bit_length() <= _LONGEST_INT)
         return {
-            "type": self.type.__name__,
-            "value": value if plain else repr(value),
+            "type": type_name(self.type),
+            "value": value if plain else safe_repr(value, _JSON_REPR),
             "copies": self.copies,
             "wasted_bytes": self.wasted_bytes,
             "held_by": list(self.held_by),
@@ -134,8 +170,8 @@ class DuplicateReport:
             return "\n".join([*lines, "no value is held as more than one object"])
         table = [
             [
-                row.type.__name__,
-                short_repr(row.value),
+                type_name(row.type),
+                safe_repr(row.value),
                 f"{row.copies:,}",
                 format_bytes(row.wasted_bytes),
                 ", ".join(row.held_by) or "-",
@@ -181,14 +217,26 @@ def duplicates(*roots: object, top: int = 20) -> DuplicateReport:
         raise TypeError(f"top must be an int, not {type(top).__name__}")
     if top < 0:
         raise ValueError(f"top must be 0 or more, not {top}")
+    # The collector is off while it looks: a finaliser it ran could free an
+    # object already walked, and let a new one take its address.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _report(roots, top)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _report(roots: tuple[object, ...], top: int) -> DuplicateReport:
     if roots:
         starts: list[tuple[object, list[object]]] = [(None, list(roots))]
     else:
         # Values the collector tracks come last: found first inside the dicts
         # and lists that hold them, they are found with the place they are held.
         tracked = gc.get_objects()
-        values = [obj for obj in tracked if isinstance(obj, VALUE_TYPES)]
-        others = [obj for obj in tracked if not isinstance(obj, VALUE_TYPES)]
+        values = [obj for obj in tracked if is_a(obj, VALUE_TYPES)]
+        others = [obj for obj in tracked if not is_a(obj, VALUE_TYPES)]
         del tracked
         starts = [(_UNKNOWN, others), (_UNKNOWN, values)]
     census = _Census(starts)
@@ -238,16 +286,16 @@ class _Holder:
         # For a dict: its keys come first in its contents, then its values.
         self.keys = _dict_length(holder) if _is_dict(holder) else -1
         # In a list or set, every item is in the same place; elsewhere, each position.
-        self.positional = not isinstance(holder, _UNORDERED)
+        self.positional = not is_a(holder, _UNORDERED)
 
     def place(self, children: list[object], position: int) -> tuple[object, ...]:
         """Return what tells apart the places that describe() names differently, cheaply."""
         keys = self.keys
         if 0 <= position < 2 * keys:
             key = children[position % keys]
-            label = key if type(key) in _LEAVES else id(key)  # hashing runs no code
-            return (self.kind, position < keys, label)
-        return (self.kind, position if self.positional else None)
+            label = key if id(type(key)) in _LEAF_IDS else id(key)  # hashing runs no code
+            return (id(self.kind), position < keys, label)
+        return (id(self.kind), position if self.positional else None)
 
 
 _UNORDERED = (list, set, frozenset, collections.deque)
@@ -256,12 +304,14 @@ _UNORDERED = (list, set, frozenset, collections.deque)
 class _Census:
     """Every value object reachable from ``starts``, by type and value, once each.
 
-    ``firsts`` maps each value type to a dict from value (or ``value_key``) to
-    the first object seen with it, replaced by a ``_Group`` once a copy turns up.
+    ``firsts`` maps the id of each value type to a dict from value (or
+    ``value_key``) to the first object seen with it, replaced by a ``_Group``
+    once a copy turns up.
     """
 
     def __init__(self, starts: list[tuple[object, list[object]]]) -> None:
-        self.firsts: dict[type, dict[object, Any]] = {kind: {} for kind in _LEAVES}
+        self.firsts: dict[int, dict[object, Any]] = {id(kind): {} for kind in _LEAVES}
+        self.keys = KeyMemo()
         self.values = 0
         self.groups_made = 0
         visited = _Visited()
@@ -275,7 +325,7 @@ class _Census:
         for holder, children in _contents_of_each(starts, stack):
             for position, child in enumerate(children):
                 kind = type(child)
-                table = leaf_tables.get(kind)
+                table = leaf_tables.get(id(kind))
                 if table is not None:
                     entry = table.setdefault(child, child)
                     if entry is child:
@@ -307,12 +357,12 @@ class _Census:
                     elif first_visit(id(child)):
                         add(kind, child, entry, child, holder, children, position)
                     continue
-                if kind in _SINGLETONS or not first_visit(id(child)):
+                if id(kind) in _SINGLETON_IDS or not first_visit(id(child)):
                     continue
-                if isinstance(child, VALUE_TYPES):
-                    key = value_key(child)
+                if issubclass(kind, VALUE_TYPES):
+                    key = value_key(child, self.keys)
                     if key is not None:
-                        table = firsts.setdefault(kind, {})
+                        table = firsts.setdefault(id(kind), {})
                         entry = table.setdefault(key, child)
                         if entry is child:
                             self.values += 1
@@ -320,7 +370,7 @@ class _Census:
                             add(kind, key, entry, child, holder, children, position)
                 if has_contents(child):
                     stack.append(child)
-        self.values += copies + sum(len(table) for kind, table in firsts.items() if kind in _LEAVES)
+        self.values += copies + sum(len(firsts[id(kind)]) for kind in _LEAVES)
 
     def _add(
         self,
@@ -335,9 +385,9 @@ class _Census:
         """Count ``copy``, a separate object equal to ``entry`` (or to its group's first)."""
         if type(entry) is not _Group:
             self.groups_made += 1
-            entry = self.firsts[kind][key] = _Group(kind, entry, self.groups_made)
+            entry = self.firsts[id(kind)][key] = _Group(kind, entry, self.groups_made)
         entry.copies += 1
-        entry.wasted_bytes += sys.getsizeof(copy)
+        entry.wasted_bytes += size_of(copy)
         if len(entry.places) < HELD_BY:  # the first copies of a value: always looked at
             entry.places.setdefault(holder.place(children, position), (holder.holder, position))
         self.values += 1
@@ -415,18 +465,18 @@ def describe(holder: object, position: int) -> str | None:
     if holder is _UNKNOWN:
         return None
     kind = type(holder)
-    name = kind.__name__
+    name = type_name(kind)
     children = contents(holder)
     if position >= len(children):
         return None  # changed since
     if _is_container(holder):
         items = len(_read_items(holder))
-        if isinstance(holder, dict) and position < items:
+        if is_a(holder, dict) and position < items:
             keys = items // 2
             if position < keys:
-                return f"{name} key {short_repr(children[position])}"
-            return f"value of {name} key {short_repr(children[position - keys])}"
-        if isinstance(holder, tuple) and position < items:
+                return f"{name} key {safe_repr(children[position])}"
+            return f"value of {name} key {safe_repr(children[position - keys])}"
+        if is_a(holder, tuple) and position < items:
             return f"{name}[{position}]"
         if position < items:
             return name
@@ -437,9 +487,9 @@ def describe(holder: object, position: int) -> str | None:
 def has_contents(obj: object) -> bool:
     """Say whether ``obj`` may hold data: not a leaf value without attributes, nor code."""
     kind = type(obj)
-    if kind in _LEAVES or kind in _SINGLETONS or isinstance(obj, _OPAQUE):
+    if id(kind) in _LEAF_IDS or id(kind) in _SINGLETON_IDS or issubclass(kind, _OPAQUE):
         return False
-    return not isinstance(obj, _LEAVES) or bool(kind.__dictoffset__)
+    return not issubclass(kind, _LEAVES) or bool(_TYPE_DICT_OFFSET.__get__(kind))
 
 
 def contents(obj: object) -> list[object]:
@@ -454,7 +504,7 @@ def contents(obj: object) -> list[object]:
         return list(cast("Iterable[object]", obj))
     if kind is dict or kind is set:
         return _read_items(obj)
-    if kind in _LEAVES:
+    if id(kind) in _LEAF_IDS:
         return []
     items = _read_items(obj) if _is_container(obj) else []
     held = {id(item) for item in items}
@@ -462,22 +512,28 @@ def contents(obj: object) -> list[object]:
     items += (
         child
         for child in gc.get_referents(obj)
-        if id(child) not in held and not isinstance(child, _OPAQUE)
+        if id(child) not in held and not is_a(child, _OPAQUE)
     )
     return items
 
 
 def _is_container(obj: object) -> bool:
-    return isinstance(obj, _CONTAINERS)
+    return is_a(obj, _CONTAINERS)
 
 
 def _read_items(container: object) -> list[object]:
     """Read the items of a built-in container, or of a subclass, by the base's methods."""
-    if isinstance(container, dict):
+    if type(container) is dict:
         snapshot = _copy_dict(cast("dict[object, object]", container))
         return [*snapshot, *snapshot.values()]
+    if is_a(container, dict):  # dict.copy would call a subclass's keys and __getitem__
+        try:
+            pairs = list(_dict_items(container))
+        except RuntimeError:  # changed size while it was read
+            return []
+        return [key for key, _ in pairs] + [value for _, value in pairs]
     for base, read in _BASE_READERS:
-        if isinstance(container, base):
+        if is_a(container, base):
             try:
                 return list(read(container))
             except RuntimeError:  # a deque changed size while it was read
@@ -495,7 +551,11 @@ def _copy_dict(container: dict[object, object]) -> dict[object, object]:
 
 
 def _is_dict(obj: object) -> bool:
-    return isinstance(obj, dict)
+    return is_a(obj, dict)
+
+
+def _dict_items(container: object) -> Iterable[tuple[object, object]]:
+    return dict.items(cast("dict[object, object]", container))  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
 
 
 def _dict_length(container: object) -> int:
@@ -531,36 +591,63 @@ _BASE_READERS: tuple[tuple[type, Callable[[Any], Iterable[object]]], ...] = (
 )
 
 
-def value_key(value: object, depth: int = 0) -> Hashable | None:
+class KeyMemo:
+    """The keys of tuples and frozensets found inside others, for one walk.
+
+    Inside a key, such a part stands as a number, given to each distinct key
+    once: a key's hash then costs its width, not the size of all it holds
+    (tuples do not keep their hash, and a part shared by many is one object).
+    """
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, int | None] = {}  # parts alive for the walk, by id
+        self.numbers: dict[Hashable, int] = {}
+        self.shapes: dict[tuple[type, ...], tuple[type, ...]] = {}  # element types, shared
+
+
+def value_key(value: object, memo: KeyMemo, depth: int = 0) -> Hashable | None:
     """Return what stands for ``value`` among values of its type, or None if not a value.
 
     For a built-in leaf type, the value itself; for a subclass, a plain copy (so
-    that no ``__hash__`` or ``__eq__`` of the program runs); for a tuple or
-    frozenset, its elements' keys with their types, so that ``(1, 2)`` and
-    ``(1.0, 2)`` are different values. None if an element is not a value, or for
-    tuples and frozensets nested deeper than ``_MAX_KEY_DEPTH``.
+    that no ``__hash__`` or ``__eq__`` of the program runs); for a tuple of only
+    strings, bytes and None, the tuple itself; for a tuple of other built-in
+    leaves, the tuple with its element types; for another tuple or a frozenset,
+    its elements' keys with their types: ``(1, 2)`` and ``(1.0, 2)`` are
+    different values. None if an element is not a value (None, Ellipsis and bools
+    are, inside), or for tuples and frozensets nested deeper than
+    ``_MAX_KEY_DEPTH``.
     """
     kind = type(value)
-    if kind in _LEAVES:
+    if id(kind) in _LEAF_IDS or (depth and id(kind) in _SINGLETON_IDS):
         return value
     for base, plain in _PLAIN_COPIES:
-        if isinstance(value, base):
+        if issubclass(kind, base):
             return plain(value)
-    if depth >= _MAX_KEY_DEPTH:
+    if depth >= _MAX_KEY_DEPTH or not issubclass(kind, (tuple, frozenset)):
         return None
-    if isinstance(value, tuple):
-        items = _iterate_tuple(cast("tuple[object, ...]", value))
-    elif isinstance(value, frozenset):
-        items = _iterate_frozenset(cast("frozenset[object]", value))
-    else:
-        return None
+    if kind is tuple:
+        shape = tuple(map(type, cast("tuple[object, ...]", value)))
+        if all(id(item) in _PLAIN_KEY_IDS for item in shape):
+            return value
+        if all(id(item) in _FLAT_IDS for item in shape):  # a key of two words, the types shared
+            return (memo.shapes.setdefault(shape, shape), value)
+    if depth and id(value) in memo.by_id:
+        return memo.by_id[id(value)]
     keys: list[tuple[type, Hashable]] = []
-    for item in items:
-        key = value_key(item, depth + 1)
+    for item in _read_items(value):
+        key = value_key(item, memo, depth + 1)
         if key is None:
-            return None
+            break
         keys.append((type(item), key))
-    return tuple(keys) if isinstance(value, tuple) else frozenset(keys)
+    else:
+        found = tuple(keys) if issubclass(kind, tuple) else frozenset(keys)
+        if not depth:
+            return found
+        number = memo.by_id[id(value)] = memo.numbers.setdefault(found, len(memo.numbers))
+        return number
+    if depth:
+        memo.by_id[id(value)] = None
+    return None
 
 
 _PLAIN_COPIES: tuple[tuple[type, Callable[[Any], object]], ...] = (
@@ -582,20 +669,20 @@ def attribute_name(holder: object, child: object) -> str | None:
     no ``__dict__`` is made.
     """
     kind = type(holder)
-    if kind.__name__ == "Handle" and kind.__module__.startswith("intern"):
+    if any(kind is handle for handle in _handle_types()):
         return "value"
     defined: set[str] = set()
     names: list[str] = []
-    for klass in kind.__mro__:
-        for name, attribute in vars(klass).items():
+    for klass in cast("tuple[type, ...]", _TYPE_MRO.__get__(kind)):
+        for name, attribute in _class_dict(klass).items():
             defined.add(name)
-            if isinstance(attribute, types.MemberDescriptorType):
+            if type(attribute) is types.MemberDescriptorType:
                 try:
                     if attribute.__get__(holder, kind) is child:
                         return name
                 except AttributeError:  # an empty slot
                     pass
-            elif isinstance(attribute, types.FunctionType):
+            elif type(attribute) is types.FunctionType:
                 names += _names_used(attribute.__code__)
         names += _names_declared(klass)
     for name in dict.fromkeys(names):
@@ -616,14 +703,78 @@ def _names_used(code: types.CodeType) -> Iterator[str]:
 
 
 def _names_declared(klass: type) -> list[str]:
-    declared = vars(klass)
-    names: list[object] = list(cast("dict[object, object]", declared.get("__annotations__", {})))
+    declared = _class_dict(klass)
+    annotations = declared.get("__annotations__")
+    names: list[object] = (
+        list(cast("dict[object, object]", annotations)) if type(annotations) is dict else []
+    )
     for attribute in ("__static_attributes__", "__match_args__"):
-        names += cast("tuple[object, ...]", declared.get(attribute, ()))
-    return [name for name in names if isinstance(name, str)]
+        found = declared.get(attribute)
+        names += found if type(found) is tuple else ()
+    return [name for name in names if type(name) is str]
 
 
-def short_repr(value: object, width: int = 40) -> str:
-    """``repr(value)``, cut to ``width`` characters with ``...``."""
-    text = repr(value)
+def _class_dict(klass: type) -> dict[str, object]:
+    return cast("dict[str, object]", _TYPE_DICT.__get__(klass))
+
+
+@functools.cache
+def _handle_types() -> tuple[type, ...]:
+    """Return the handle classes of both implementations: their referent is ``value``."""
+    from intern import _pure
+
+    found: list[type] = [_pure.Handle]
+    try:
+        from intern import _speedups
+    except ImportError:
+        return tuple(found)
+    return (*found, _speedups.Handle)
+
+
+_LONGEST_INT = 10_000
+"""Bits of an int shown whole: CPython refuses to write ints of over 4,300 digits."""
+_JSON_REPR = 1_000
+_SHOWN_ITEMS = 8
+
+
+def safe_repr(value: object, width: int = 40) -> str:
+    """Return ``repr(value)`` as the built-in types write it, cut to ``width`` characters.
+
+    No ``__repr__`` of the program runs: a subclass of a value type is written as
+    its plain copy, any other object as ``<TypeName object>``; tuples and
+    frozensets show their first items, three levels deep.
+    """
+    text = _plain_repr(value, 3)
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _plain_repr(value: object, depth: int) -> str:
+    kind = type(value)
+    if id(kind) in _SINGLETON_IDS:
+        return repr(value)
+    for base, plain in _PLAIN_COPIES:
+        if issubclass(kind, base):
+            copy = value if kind is base else plain(value)
+            if base is int and cast("int", copy).bit_length() > _LONGEST_INT:
+                return f"<an int of {cast('int', copy).bit_length():,} bits>"
+            return repr(copy)
+    if not issubclass(kind, (tuple, frozenset)):
+        return f"<{type_name(kind)} object>"
+    if not depth:
+        return "(...)" if issubclass(kind, tuple) else "frozenset({...})"
+    items = _read_items(value)
+    shown = [_plain_repr(item, depth - 1) for item in itertools.islice(items, _SHOWN_ITEMS)]
+    shown += ["..."] if len(items) > _SHOWN_ITEMS else []
+    if issubclass(kind, tuple):
+        return "(" + ", ".join(shown) + ("," if len(items) == 1 else "") + ")"
+    return "frozenset({" + ", ".join(shown) + "})" if items else "frozenset()"
+
+
+def size_of(obj: object) -> int:
+    """``sys.getsizeof(obj)``, computed by the built-in base's ``__sizeof__`` for a subclass."""
+    kind = type(obj)
+    if id(kind) in _EXACT_VALUE_IDS:
+        return sys.getsizeof(obj)
+    base = next(klass for klass in _TYPE_MRO.__get__(kind) if id(klass) in _EXACT_VALUE_IDS)
+    size = cast("int", base.__sizeof__(obj))
+    return size + (_GC_HEADER if _TYPE_FLAGS.__get__(kind) & _HAVE_GC else 0)
