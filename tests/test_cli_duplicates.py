@@ -193,3 +193,69 @@ def test_help_says_what_is_counted(capsys: pytest.CaptureFixture[str]) -> None:
     assert outcome.status == 0
     for term in ["-m MODULE", "--top N", "held_by", "sys.getsizeof", "exit status:"]:
         assert term in outcome.out
+
+
+PURE = Variant("python", "intern._pure")
+
+
+def test_a_script_closing_stdout_still_gets_its_report(tmp_path: Path) -> None:
+    script = tmp_path / "closes.py"
+    script.write_text("import sys\nprint('before')\nsys.stdout.close()\n")
+    run = run_duplicates(PURE, "--json", str(script))
+    assert (run.returncode, run.stderr) == (0, "")
+    assert run.stdout.startswith("before\n")
+    assert json_report(run.stdout)["values"] > 0
+
+
+def test_a_script_replacing_sys_path_changes_nothing_after(tmp_path: Path) -> None:
+    script = tmp_path / "replaces.py"
+    script.write_text("import sys\nsys.path = None\n")
+    run = run_duplicates(PURE, "--json", str(script))
+    assert (run.returncode, run.stderr) == (0, "")
+
+
+def test_a_symlinked_script_sees_its_real_directory(tmp_path: Path) -> None:
+    real, elsewhere = tmp_path / "real", tmp_path / "elsewhere"
+    real.mkdir()
+    elsewhere.mkdir()
+    (real / "neighbour.py").write_text("VALUE = 'found'\n")
+    (real / "main.py").write_text("import neighbour\nprint(neighbour.VALUE)\n")
+    (elsewhere / "link.py").symlink_to(real / "main.py")
+    run = run_duplicates(PURE, str(elsewhere / "link.py"))
+    assert run.returncode == 0
+    assert run.stdout.startswith("found\n")
+
+
+def test_a_forked_child_prints_no_report_of_its_own(tmp_path: Path) -> None:
+    script = tmp_path / "forks.py"
+    script.write_text("import os\nif os.fork() == 0:\n    print('child')\nelse:\n    os.wait()\n")
+    run = run_duplicates(PURE, "--json", str(script))
+    assert run.returncode == 0
+    assert run.stdout.count('"rows"') == 1
+    assert "child\n" in run.stdout
+
+
+def test_the_report_waits_for_the_script_s_threads(tmp_path: Path) -> None:
+    script = tmp_path / "threads.py"
+    script.write_text(
+        "import threading, time\n"
+        "held = []\n"
+        "def build():\n"
+        "    time.sleep(0.3)\n"
+        "    held.extend(str(10**40) for _ in range(5))\n"
+        "threading.Thread(target=build).start()\n"
+    )
+    run = run_duplicates(PURE, "--json", "--top", "1000", str(script))
+    assert run.returncode == 0
+    rows = json_report(run.stdout)["rows"]
+    assert {"value": str(10**40), "copies": 5} in [
+        {key: row[key] for key in ("value", "copies")} for row in rows
+    ]
+
+
+def test_double_dash_ends_the_options(tmp_path: Path) -> None:
+    script = tmp_path / "-s.py"
+    script.write_text("import sys\nprint(sys.argv)\n")
+    run = run_duplicates(PURE, "--json", "--", str(script), "--top")
+    assert run.returncode == 0
+    assert run.stdout.startswith(f"[{str(script)!r}, '--top']\n")

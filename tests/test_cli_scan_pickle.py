@@ -190,3 +190,29 @@ def test_any_damage_to_a_pickle_is_bad_input_never_a_crash(
 def test_pickletools_still_names_every_value_opcode_we_read() -> None:
     names = {opcode.name for opcode in pickletools.opcodes}
     assert set(VALUE_OPCODES) <= names
+
+
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [
+        (b"I5\np-1\n.", "negative memo key -1"),
+        (b"I5\np0\ng-1\n.", "memo key -1 has never been stored into"),
+    ],
+    ids=["negative put", "negative get"],
+)
+def test_a_negative_memo_key_is_malformed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data: bytes, what: str
+) -> None:
+    path = write_bytes(tmp_path / "negative.pkl", data)
+    assert_bad_input(run_cli(capsys, "scan", path), path, what)
+
+
+def test_memo_keys_out_of_order_are_bounded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    puts = b"".join(b"r" + (2 * index + 1).to_bytes(4, "little") for index in range(5000))
+    path = write_bytes(tmp_path / "sparse.pkl", b"\x80\x04N" + puts + b".")
+    outcome = run_cli(capsys, "scan", "--max-line-length", "1000", path)
+    assert_bad_input(outcome, path, "more than 1,024 memo keys out of order")
+    report = scan_report(capsys, path)  # the default limit, 1 MiB: 16,384 keys
+    assert report["records"] == 1

@@ -7,6 +7,7 @@ import json
 import os
 import runpy
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 
@@ -427,6 +428,8 @@ def _split_program(argv: list[str]) -> tuple[list[str], list[str]]:
         elif argument.startswith("-m"):  # -mMODULE
             index += 1
             break
+        elif argument == "--":  # the end of our options: SCRIPT follows
+            return argv[:index], argv[index + 1 :]
         elif argument.startswith("-") and argument != "-":
             index += 1
         else:
@@ -448,7 +451,8 @@ def _run_duplicates(arguments: argparse.Namespace) -> int:
     if module is None and not os.path.isfile(program[0]):
         print(f"{PROG} duplicates: error: can't open file {program[0]!r}", file=sys.stderr)
         return EXIT_USAGE
-    saved_argv, saved_path = sys.argv[:], sys.path[:]
+    saved_argv, saved_path, saved_stdout = sys.argv[:], sys.path[:], sys.stdout
+    parent = os.getpid()
     status = EXIT_OK
     # What keeps the program's globals alive till the report is made: the dict
     # runpy returns, or the exception whose traceback's frames hold them.
@@ -460,7 +464,7 @@ def _run_duplicates(arguments: argparse.Namespace) -> int:
             program_globals = runpy.run_module(module, run_name="__main__", alter_sys=True)
         else:
             sys.argv = program[:]
-            sys.path.insert(0, os.path.dirname(os.path.abspath(program[0])))
+            sys.path.insert(0, os.path.dirname(os.path.realpath(program[0])))
             program_globals = runpy.run_path(program[0], run_name="__main__")
     except SystemExit as exit_:
         ended_by = exit_
@@ -470,12 +474,27 @@ def _run_duplicates(arguments: argparse.Namespace) -> int:
         _print_program_traceback(error)
         status = EXIT_INTERRUPTED if isinstance(error, KeyboardInterrupt) else EXIT_BAD_INPUT
     finally:
-        sys.argv, sys.path[:] = saved_argv, saved_path
-    sys.stdout.flush()
+        sys.argv, sys.path = saved_argv, saved_path
+    if os.getpid() != parent:  # a child the program forked, ending: one report is enough
+        os._exit(status)
+    _join_program_threads()
     report = _duplicates.duplicates(top=arguments.top)
     del program_globals, ended_by
-    print(json.dumps(report.as_json()) if arguments.json else report)
+    if saved_stdout.closed:  # by the program: the report goes to the file it closed
+        try:
+            saved_stdout = open(os.dup(1), "w", encoding="utf-8")  # noqa: SIM115 -- closed at exit
+        except OSError:  # no standard output left at all
+            return status
+    sys.stdout = saved_stdout
+    print(json.dumps(report.as_json()) if arguments.json else report, flush=True)
     return status
+
+
+def _join_program_threads() -> None:
+    """Wait for the program's threads that are not daemons, as python does before it exits."""
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
 
 
 def _exit_status(code: object) -> int:

@@ -84,7 +84,7 @@ def read_pickles(raw: Iterator[bytes], max_length: int) -> Iterator[Pickled]:
 def _read_one(stream: _Stream) -> Pickled:
     values: list[tuple[str, Value] | None] = []
     references: list[str | None] = []
-    memo = _Memo()
+    memo = _Memo(max(1024, stream.max_length // 64))
     top = 0  # the code of the value on top of the stack (written, or fetched again), else 0
     # Where the last two objects pushed are listed, as (is a reference, index), if values.
     pushes: list[tuple[bool, int] | None] = [None, None]
@@ -137,26 +137,32 @@ class _Memo:
     """What each memo index holds: the code of a value's type, or 0 for anything else.
 
     Indexes are dense in the pickles Python writes: a byte each. A pickle that
-    skips ahead has the indexes past the gap kept in a dict.
+    skips ahead has the indexes past the gap kept in a dict, of at most ``limit``
+    keys (the limit on a value's length: a pickle past it is refused as malformed).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int) -> None:
         self.dense = bytearray()
         self.sparse: dict[int, int] = {}
+        self.limit = limit  # of sparse keys, a hundred bytes each
 
     def __len__(self) -> int:
         return len(self.dense) + len(self.sparse)
 
     def put(self, index: int, code: int) -> None:
+        if index < 0:
+            raise ValueError(f"negative memo key {index}")
         if index < len(self.dense):
             self.dense[index] = code
         elif index == len(self.dense) and not self.sparse:
             self.dense.append(code)
-        else:
+        elif index in self.sparse or len(self.sparse) < self.limit:
             self.sparse[index] = code
+        else:
+            raise ValueError(f"more than {self.limit:,} memo keys out of order")
 
     def get(self, index: int) -> int:
-        if index < len(self.dense):
+        if 0 <= index < len(self.dense):
             return self.dense[index]
         if index in self.sparse:
             return self.sparse[index]
@@ -176,6 +182,10 @@ class _Stream:
         self._position = 0  # in the buffer
         self._offset = 0  # of the buffer's start in the stream
         self._max_length = max_length
+
+    @property
+    def max_length(self) -> int:
+        return self._max_length
 
     def tell(self) -> int:
         return self._offset + self._position
