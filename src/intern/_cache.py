@@ -50,6 +50,7 @@ from typing import (
     Concatenate,
     Generic,
     NamedTuple,
+    NoReturn,
     ParamSpec,
     Protocol,
     Self,
@@ -246,6 +247,11 @@ class _WeakCacheMethods(Generic[K, V]):
     _new_attempt: ClassVar[type[_Attempt[Any]]] = _Attempt
     _value_ref: ClassVar[type[_ValueRef[Any]]] = _ValueRef
     _waits: ClassVar[_Waits] = _waits
+
+    def __reduce__(self) -> NoReturn:
+        # Both implementations refuse: a copy would share the entries, lock and
+        # counters of the original (pure Python) or could not be made (C).
+        raise TypeError(f"cannot pickle or copy {type(self).__name__!r} object")
 
     if TYPE_CHECKING:  # the hit path's, in _pure.CacheHits and _speedups.CacheHits
         _values: dict[Hashable, _ValueRef[V]]

@@ -152,20 +152,23 @@ _CONTAINERS: tuple[type[Any], ...] = (tuple, list, set, frozenset, dict)
 
 def _describe_container_reference(obj: object, arg: object) -> str | None:
     """Say how ``arg``, if a tuple, list, set or dict, holds ``obj`` directly."""
-    if not isinstance(arg, _CONTAINERS):  # most args: a path, a descriptor, a handle
+    # By the real type, as the C accelerator checks: an object faking __class__
+    # (a Mock with a spec, say) is no container.
+    arg_type = type(arg)
+    if not issubclass(arg_type, _CONTAINERS):  # most args: a path, a descriptor, a handle
         return None
-    kind = f"arg, of type {type(arg).__name__!r},"  # no article to agree with the name
-    if isinstance(arg, tuple | list):
-        items: tuple[object, ...] | list[object] = arg  # pyright: ignore[reportUnknownVariableType] -- any items
+    kind = f"arg, of type {arg_type.__name__!r},"  # no article to agree with the name
+    if issubclass(arg_type, tuple | list):
+        items = cast("tuple[object, ...] | list[object]", arg)
         for index, item in enumerate(items):
             if item is obj:
                 return f"{kind} holds obj at index {index}"
-    elif isinstance(arg, set | frozenset):
-        members: set[object] | frozenset[object] = arg  # pyright: ignore[reportUnknownVariableType] -- any members
+    elif issubclass(arg_type, set | frozenset):
+        members = cast("set[object] | frozenset[object]", arg)
         if any(member is obj for member in members):
             return f"{kind} holds obj"
-    elif isinstance(arg, dict):
-        mapping: dict[object, object] = arg  # pyright: ignore[reportUnknownVariableType] -- any items
+    elif issubclass(arg_type, dict):
+        mapping = cast("dict[object, object]", arg)
         for key, value in mapping.items():
             if key is obj:
                 return f"{kind} holds obj as a key"
@@ -219,11 +222,11 @@ class _FunctionReference:
                 if fn.__closure__ or fn.__defaults__ or fn.__kwdefaults__:
                     return self._describe_closure_reference(obj, fn)
                 return None
-            if isinstance(fn, self._method_types):
+            if issubclass(type(fn), self._method_types):
                 if getattr(fn, "__self__", None) is obj:
                     return "fn is a method bound to obj"
                 fn = getattr(fn, "__func__", None)  # only Python methods have a function inside
-            elif isinstance(fn, self._partial_type):
+            elif issubclass(type(fn), self._partial_type):
                 partial = cast("functools.partial[object]", fn)
                 if any(held is obj for held in (*partial.args, *partial.keywords.values())):
                     return "fn is a functools.partial holding obj"
@@ -310,7 +313,7 @@ def _make_add_cleanup() -> Callable[..., Cleanup]:
             ) from None
         if arg is obj:
             reason: str | None = "arg is obj itself"
-        elif plain and fn is not obj and not isinstance(arg, containers):
+        elif plain and fn is not obj and not issubclass(type(arg), containers):
             reason = None
         else:
             reason = describe_function_reference(obj, fn) or describe_container_reference(obj, arg)

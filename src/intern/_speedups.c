@@ -3015,8 +3015,15 @@ static PyObject *
 cleanup_task_call(CleanupTaskObject *self, PyObject *args, PyObject *kwargs)
 {
     PyObject *watch;
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) {
+        PyErr_SetString(PyExc_TypeError, "cleanup() takes no keyword arguments");
+        return NULL;
+    }
     if (!PyArg_UnpackTuple(args, "cleanup", 1, 1, &watch)) {
         return NULL;
+    }
+    if (self->pending == NULL) {  /* cleared by the collector: nothing to run */
+        return Py_NewRef(Py_None);
     }
     PyObject *popped;
     int found = dict_pop(self->pending, watch, &popped);
@@ -3179,10 +3186,12 @@ registrar_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf,
     }
     closed = PyObject_GetAttr(self->registry, self->str_closed);
     int exiting = closed == NULL ? -1 : PyObject_IsTrue(closed);
-    if (exiting != 0) {  /* the interpreter is exiting (or an error): not run */
+    if (exiting < 0) {
+        goto error;
+    }
+    if (exiting) {  /* the interpreter is exiting: never run */
         PyObject *stopped = PyObject_CallMethodNoArgs(cleanup, self->str_stop);
-        if (stopped == NULL || exiting < 0) {
-            Py_XDECREF(stopped);
+        if (stopped == NULL) {
             goto error;
         }
         Py_DECREF(stopped);
@@ -3222,6 +3231,16 @@ registrar_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         if (!PyErr_Occurred()) {
             PyErr_SetString(PyExc_TypeError, "CleanupRegistrar takes positional arguments only");
         }
+        return NULL;
+    }
+    /* The fast path makes a cleanup by cleanup_type's tp_alloc alone, as
+     * object.__new__ would: only right for a class of Python's own, based on
+     * object directly, whose instances need nothing else set. */
+    PyTypeObject *made = (PyTypeObject *)cleanup_type;
+    if (!(made->tp_flags & Py_TPFLAGS_HEAPTYPE) || made->tp_base != &PyBaseObject_Type
+        || made->tp_alloc != PyType_GenericAlloc || made->tp_itemsize != 0) {
+        PyErr_SetString(PyExc_TypeError,
+                        "CleanupRegistrar: cleanup_type must be a class based on object");
         return NULL;
     }
     RegistrarObject *self = (RegistrarObject *)type->tp_alloc(type, 0);
