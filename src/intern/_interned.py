@@ -49,7 +49,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Final, NoReturn, SupportsIndex, TypeVar, cast, final
 
-from intern._checks import check_picklable
+from intern._checks import refers_back
 from intern._deep import frozen_attrs_fields
 from intern._shutdown import remove_dead_weakref
 from intern._stats import Stats
@@ -555,20 +555,8 @@ def _deepcopy(self: object, memo: object, /) -> object:
     return self
 
 
-def _reduce_ex(self: object, protocol: SupportsIndex, /) -> tuple[object, ...]:
-    """Pickle an instance as ``_restore(cls, state, args, kwargs)``.
-
-    The state is taken as pickle takes it; the arguments are those its ``__new__``
-    wants, if it says so (``__getnewargs_ex__``, ``__getnewargs__``).
-    """
-    state = self.__getstate__()  # object's, since 3.11
-    try:
-        check_picklable(self, state, protocol)
-    except pickle.PicklingError:
-        raise pickle.PicklingError(
-            f"cannot pickle a {type(self).__name__!r} instance that refers to itself: "
-            "unpickling must build it whole before it can find the canonical instance"
-        ) from None
+def _newargs(self: object) -> tuple[object, object]:
+    """Return the arguments pickling passes to the ``__new__`` of ``self``'s class."""
     args: object = ()
     kwargs: object = None
     getnewargs_ex: Callable[[], tuple[object, object]] | None = getattr(
@@ -579,9 +567,55 @@ def _reduce_ex(self: object, protocol: SupportsIndex, /) -> tuple[object, ...]:
         args, kwargs = getnewargs_ex()
     elif getnewargs is not None:
         args = getnewargs()
+    return args, kwargs
+
+
+def _inside(item: object) -> list[object] | None:
+    """Name what pickling saves of an interned instance (pickled by ``_reduce_ex``): else None."""
+    cls = type(item)
+    if _table_of(cls) is None or getattr(cls, "__reduce_ex__", None) is not _reduce_ex:
+        return None
+    args, kwargs = _newargs(item)
+    return [item.__getstate__(), args, kwargs]
+
+
+def _needs_arguments(new: Callable[..., object], cls: type) -> bool:
+    """Say whether ``new`` surely refuses to be called with ``cls`` alone."""
+    import inspect
+
+    try:
+        inspect.signature(new).bind(cls)
+    except TypeError:
+        return True
+    except ValueError:  # pragma: no cover -- no signature: let loading say
+        return False
+    return False
+
+
+def _reduce_ex(self: object, protocol: SupportsIndex, /) -> tuple[object, ...]:
+    """Pickle an instance as ``_restore(cls, state, args, kwargs)``.
+
+    The state is taken as pickle takes it; the arguments are those its ``__new__``
+    wants, if it says so (``__getnewargs_ex__``, ``__getnewargs__``).
+    """
+    cls = type(self)
+    state = self.__getstate__()  # object's, since 3.11
+    args, kwargs = _newargs(self)
+    new = _original_new(cls)
+    if new is not None and args == () and not kwargs and _needs_arguments(new, cls):
+        raise pickle.PicklingError(
+            f"cannot pickle a {cls.__name__!r} instance: its class's __new__ takes"
+            " arguments, and unpickling calls it with those __getnewargs__ (or"
+            " __getnewargs_ex__) returns; define __getnewargs__"
+        )
+    if refers_back(self, [state, args, kwargs], protocol, _inside):
+        raise pickle.PicklingError(
+            f"cannot pickle a {cls.__name__!r} instance that refers to itself: "
+            "unpickling must build it whole before it can find the canonical instance"
+        )
     if args == () and kwargs is None:
-        return (_restore, (type(self), state))
-    return (_restore, (type(self), state, args, kwargs))
+        return (_restore, (cls, state))
+    return (_restore, (cls, state, args, kwargs))
 
 
 def _restore(
