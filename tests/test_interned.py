@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import copyreg
 import dataclasses
 import gc
 import importlib
@@ -26,6 +27,8 @@ from tests import interned_classes
 from tests.helpers import Variant, call_in_threads, collect, run_python
 
 C = TypeVar("C", bound=type[Any])
+
+NEWOBJ: Any = vars(copyreg)["__newobj__"]  # not in typeshed
 
 
 class Decorate(Protocol):
@@ -610,6 +613,8 @@ def test_a_new_taking_arguments_without_getnewargs_refuses_to_pickle(
     # Found by review: such pickles were written, and could never be loaded.
     @interned
     class Number:
+        number: int
+
         def __new__(cls, number: int) -> Any:
             self = object.__new__(cls)
             self.number = number
@@ -624,8 +629,69 @@ def test_a_new_taking_arguments_without_getnewargs_refuses_to_pickle(
     number = _picklable(Number, variant)
     with pytest.raises(pickle.PicklingError, match="define __getnewargs__"):
         pickle.dumps(number(3), protocol)
-    number.__getnewargs__ = lambda self: (self.number,)  # type: ignore[attr-defined]
+
+    def getnewargs(self: Any) -> tuple[int]:
+        return (self.number,)
+
+    setattr(number, "__getnewargs__", getnewargs)  # noqa: B010 -- a method added after the fact
     assert pickle.loads(pickle.dumps(number(3), protocol)) is number(3)
+
+
+def test_a_newobj_reduction_never_writes_the_canonical_instance(
+    interned: Decorate, variant: Variant
+) -> None:
+    # Found by review: cls.__new__(cls) is the canonical default instance, and
+    # pickle's BUILD wrote the pickled state into it.
+    @interned
+    @dataclass(frozen=True)
+    class Dot:
+        x: int = 0
+
+    @interned
+    class Mark:
+        def __init__(self, x: int = 0) -> None:
+            self.x = x
+
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Mark) and other.x == self.x
+
+        def __hash__(self) -> int:
+            return hash(self.x)
+
+        def __reduce__(self) -> tuple[object, ...]:
+            return (NEWOBJ, (type(self),), dict(vars(self)))
+
+    dot, mark = _picklable(Dot, variant), _picklable(Mark, variant)
+    copyreg.pickle(dot, lambda item: (NEWOBJ, (dot,), {"x": item.x}))
+    try:
+        default_dot, default_mark = dot(), mark()
+        for item in (dot(9), mark(5)):
+            for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
+                data = pickle.dumps(item, protocol)
+                with pytest.raises(TypeError, match="canonical"):
+                    pickle.loads(data)
+        assert (default_dot.x, default_mark.x) == (0, 0)
+        assert dot() is default_dot
+        assert mark() is default_mark
+    finally:
+        copyreg.dispatch_table.pop(dot, None)
+
+
+def test_a_class_s_own_setstate_runs_on_unpickling_only_before_publication(
+    interned: Decorate, variant: Variant
+) -> None:
+    @interned
+    @dataclass(frozen=True, slots=True, weakref_slot=True)
+    class Slotted:
+        x: int
+
+    slotted = _picklable(Slotted, variant)
+    first = slotted(1)
+    assert pickle.loads(pickle.dumps(first)) is first
+    setstate: Any = getattr(first, "__setstate__")  # noqa: B009 -- not typed
+    with pytest.raises(TypeError, match="canonical"):
+        setstate((2,))
+    assert first.x == 1
 
 
 def test_threads_unpickling_get_one_object() -> None:

@@ -618,30 +618,67 @@ def _reduce_ex(self: object, protocol: SupportsIndex, /) -> tuple[object, ...]:
     return (_restore, (cls, state, args, kwargs))
 
 
+def _is_published(instance: object) -> bool:
+    """Say whether ``instance`` is a canonical instance, stored in its class's table."""
+    return any(type(ref) is _Ref and ref.stored for ref in weakref.getweakrefs(instance))
+
+
+def _refuse_published(instance: object) -> None:
+    if _is_published(instance):
+        name = type(instance).__name__
+        raise TypeError(
+            f"cannot set the state of a canonical {name!r} instance: it is shared, and"
+            f" never written once published. {name}.__new__ returns the canonical"
+            " instance, not a blank one, so a reduction in the form"
+            f" (copyreg.__newobj__, ({name},), state) cannot rebuild it; let"
+            " @intern.interned pickle the class, or reduce to a call of the class"
+        )
+
+
+def _setstate(self: object, state: object, /) -> None:
+    """Set the state of an instance not yet published, as pickle does by default.
+
+    Refuses a canonical instance: what builds an instance with ``cls.__new__(cls)``
+    and then sets its state (``copyreg.__newobj__``) gets a shared one.
+    """
+    _refuse_published(self)
+    if state is None:
+        return
+    slots: object = None
+    if isinstance(state, tuple) and len(cast("tuple[object, ...]", state)) == 2:
+        state, slots = cast("tuple[object, object]", state)
+    if state:
+        instance_dict: dict[str, object] = vars(self)
+        instance_dict.update(cast("dict[str, object]", state))
+    if slots:
+        for name, value in cast("dict[str, object]", slots).items():
+            object.__setattr__(self, name, value)
+
+
+def _guarded_setstate(setstate: Callable[[object, object], None]) -> Callable[..., None]:
+    """Wrap a class's own ``__setstate__`` so that it refuses a canonical instance."""
+
+    def __setstate__(self: object, state: object, /) -> None:
+        _refuse_published(self)
+        setstate(self, state)
+
+    __setstate__.__qualname__ = getattr(setstate, "__qualname__", "__setstate__")
+    __setstate__.__doc__ = getattr(setstate, "__doc__", None)
+    return __setstate__
+
+
 def _restore(
     cls: type, state: object, args: tuple[object, ...] = (), kwargs: dict[str, object] | None = None
 ) -> object:
     """Unpickle an instance of ``cls``: rebuild it from ``state``, then return the canonical one.
 
     As pickle does by default, ``__init__`` is not run: the state is set with the
-    class's ``__setstate__`` if it has one, else straight into its ``__dict__``
-    and slots.
+    class's ``__setstate__`` (``_setstate`` if it had none).
     """
     new = _original_new(cls)
     instance = _new_object(cls) if new is None else new(cls, *args, **(kwargs or {}))
-    setstate: Callable[[object], None] | None = getattr(instance, "__setstate__", None)
-    if setstate is not None:
-        setstate(state)
-    elif state is not None:
-        slots: object = None
-        if isinstance(state, tuple) and len(cast("tuple[object, ...]", state)) == 2:
-            state, slots = cast("tuple[object, object]", state)
-        if state:
-            instance_dict: dict[str, object] = vars(instance)
-            instance_dict.update(cast("dict[str, object]", state))
-        if slots:
-            for name, value in cast("dict[str, object]", slots).items():
-                object.__setattr__(instance, name, value)
+    if state is not None or _own(cls, "__setstate__")[1] is not _setstate:
+        cast("Any", instance).__setstate__(state)
     table = _table_of(cls)
     return instance if table is None else table.find_or_add(instance)
 
@@ -687,6 +724,11 @@ def make_interned(cls: C, accelerate: Callable[..., Any] | None) -> C:
         installed["__deepcopy__"] = _deepcopy
     if not _defines(cls, "__reduce_ex__", "__reduce__"):
         installed["__reduce_ex__"] = _reduce_ex
+    owner, setstate = _own(cls, "__setstate__") if hasattr(cls, "__setstate__") else (None, None)
+    if setstate is None:
+        installed["__setstate__"] = _setstate
+    elif owner is cls or (owner is not None and _table_of(owner) is None):
+        installed["__setstate__"] = _guarded_setstate(setstate)
     installed["__new__"] = staticmethod(new)
     installed["__init__"] = object.__init__
     for name, value in installed.items():
