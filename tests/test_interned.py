@@ -370,6 +370,58 @@ def test_a_subclass_s_instances_are_never_its_base_s(point: type[Any], interned:
     assert copy.copy(same) is same  # a copy of an ordinary instance: itself, it is immutable
 
 
+class _ByFields:
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and vars(other) == vars(self)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(vars(self).items())))
+
+
+@pytest.mark.parametrize("base_first", [True, False])
+def test_a_decorated_subclass_s_super_init_sets_the_base_s_fields(
+    interned: Decorate, *, base_first: bool
+) -> None:
+    # Found by review: the base's __init__ was object.__init__, which ignored them.
+    calls: list[str] = []
+
+    class Base(_ByFields):
+        def __init__(self, x: int) -> None:
+            calls.append("base")
+            self.x = x
+
+    if base_first:
+        interned(Base)
+
+    @interned
+    class Sub(Base):
+        def __init__(self, x: int, y: int) -> None:
+            super().__init__(x)
+            self.y = y
+
+    if not base_first:
+        interned(Base)
+
+    class Plain(Base):  # not decorated: its instances are ordinary
+        pass
+
+    first = Sub(1, 2)
+    assert (first.x, first.y) == (1, 2)
+    assert Sub(3, 2) is not first
+    assert Sub(1, 2) is first
+    assert first.x == 1
+    base = Base(5)
+    calls.clear()
+    assert Base(5) is base
+    assert calls == ["base"]  # the candidate's, and never the canonical instance's
+    plain = Plain(6)
+    assert plain.x == 6
+    assert Plain(6) is not plain
+    calls.clear()
+    Plain(7)
+    assert calls == ["base"]
+
+
 def test_a_subclass_with_a_new_of_its_own_reaches_the_base_s(point: type[Any]) -> None:
     # Found by review: the base's __new__ handed a subclass back to the subclass's
     # own __new__, which called the base's again, without end.

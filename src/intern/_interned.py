@@ -5,7 +5,10 @@ class always did (its own ``__new__`` and ``__init__``, with ``__post_init__`` a
 attrs validators), then returns the live instance equal to it, if any, or stores
 the candidate as the canonical one. The class's ``__init__`` becomes
 ``object.__init__``: ``type.__call__`` runs ``__init__`` on whatever ``__new__``
-returns, and must not write to an instance already shared. So the canonical
+returns, and must not write to an instance already shared. (A class with interned
+subclasses gets an ``__init__`` that runs the original on an instance not yet
+published, for their ``super().__init__(...)``, and does nothing on a published one;
+its ``__setstate__`` likewise refuses a published instance.) So the canonical
 instance is never written after it is published.
 
 Each class keeps its own table, ``_Instances``, in its ``__dict__``: nothing
@@ -168,6 +171,7 @@ class _Instances:
         "fields",
         "hits",
         "init",
+        "init_installed",
         "lock",
         "name",
         "new",
@@ -197,6 +201,7 @@ class _Instances:
 
         self.name = name
         self.init = init  # None: object's, which takes no arguments
+        self.init_installed = False  # whether the class's __init__ runs it, unless published
         self.new = new  # None: object's
         self.fields = fields  # the compared fields, if the plain index is used
         self.buckets: dict[int, _Ref | list[_Ref]] = {}
@@ -223,14 +228,15 @@ class _Instances:
         Called by the interned class's ``__new__``, in place of the ``__new__`` it
         replaced (a subclass's own ``__new__`` may be what called it). If the
         ``__init__`` that ``type.__call__`` will run is an interned class's
-        ``object.__init__``, the original ``__init__`` is run here instead.
+        ``object.__init__``, the original ``__init__`` is run here instead (else
+        ``_init_unless_published`` runs it).
         """
         new = self.new
         instance = self._new_object(cls) if new is None else new(cls, *args, **kwargs)
         if isinstance(instance, cls):
             owner, _ = self._own(cls, "__init__")
             table: _Instances | None = vars(owner).get(self._table)
-            if table is not None and table.init is not None:
+            if table is not None and table.init is not None and not table.init_installed:
                 table.init(instance, *args, **kwargs)
         return instance
 
@@ -733,7 +739,47 @@ def make_interned(cls: C, accelerate: Callable[..., Any] | None) -> C:
     installed["__init__"] = object.__init__
     for name, value in installed.items():
         setattr(cls, name, value)
+    if any(_table_of(subclass) is not None for subclass in _subclasses(cls)):
+        _let_subclasses_init(cls)
+    for base in cls.__mro__[1:]:
+        _let_subclasses_init(base)
     return cls
+
+
+def _init_unless_published(init: Callable[..., None]) -> Callable[..., None]:
+    """Return an interned class's ``__init__`` for when it has interned subclasses.
+
+    Their original ``__init__`` may call ``super().__init__(...)`` on a candidate,
+    which must run this class's original ``__init__``; ``type.__call__`` calls it
+    on the canonical instance, which must not be written.
+    """
+
+    def __init__(self: object, /, *args: object, **kwargs: object) -> None:
+        if not _is_published(self):
+            init(self, *args, **kwargs)
+
+    __init__.__qualname__ = getattr(init, "__qualname__", "__init__")
+    __init__.__doc__ = getattr(init, "__doc__", None)
+    return __init__
+
+
+def _let_subclasses_init(cls: type) -> None:
+    """Give ``cls``, an interned class, an ``__init__`` that its interned subclasses can call."""
+    table = _table_of(cls)
+    if table is None or table.init is None or table.init_installed:
+        return
+    table.init_installed = True
+    cls.__init__ = _init_unless_published(table.init)  # type: ignore[misc]
+
+
+def _subclasses(cls: type) -> list[type]:
+    found: list[type] = []
+    stack: list[type] = list(cls.__subclasses__())
+    while stack:
+        subclass = stack.pop()
+        found.append(subclass)
+        stack.extend(subclass.__subclasses__())
+    return found
 
 
 def interned_stats(cls: type) -> Stats:
