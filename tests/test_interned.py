@@ -102,6 +102,43 @@ def test_the_class_s_own_eq_decides(interned: Decorate) -> None:
     assert hello.text == "Hello"  # the first one's state, never written again
 
 
+_HAND_WRITTEN_EQ = """
+@dataclasses.dataclass(frozen=True)
+class Tag:
+    x: int
+    tag: str = dataclasses.field(default="", compare=False)
+
+    def __eq__(self, other):
+        return type(other) is Tag and (self.x, self.tag) == (other.x, other.tag)
+
+    def __hash__(self):
+        return hash(self.x)
+"""
+
+
+@pytest.mark.parametrize("filename", ["<string>", "<stdin>", "<doctest module.f[0]>", "tag.py"])
+def test_a_hand_written_eq_is_never_taken_for_the_generated_one(
+    interned: Decorate, filename: str
+) -> None:
+    # Found by review: one compiled from "<string>" was, and the plain index merged
+    # instances the class said were unequal.
+    namespace: dict[str, Any] = {"dataclasses": dataclasses}
+    exec(compile(_HAND_WRITTEN_EQ, filename, "exec"), namespace)  # noqa: S102 -- the test's own
+    made: type[Any] = namespace["Tag"]
+    tag = interned(made)
+    first = tag(1, "a")
+    second = tag(1, "b")
+    assert second is not first
+    assert second.tag == "b"
+    table: Any = vars(tag)["__intern_instances__"]
+    assert table.fields is None
+
+
+def test_a_generated_eq_uses_the_plain_index(point: type[Any]) -> None:
+    table: Any = vars(point)["__intern_instances__"]
+    assert table.fields == ("x", "y")
+
+
 def test_fields_that_are_not_plain_compare_with_plain_ones(point: type[Any]) -> None:
     class Number(int):
         pass

@@ -417,21 +417,14 @@ def _plain_index_fields(cls: type) -> tuple[str, ...] | None:
     """Name the fields of the plain index's key, if ``cls`` can use one: else None.
 
     Only a dataclass whose ``__eq__`` and ``__hash__`` are the ones ``dataclasses``
-    wrote for it compares and hashes as the tuple of its compared fields does, and
-    only if it hashes the very fields it compares.
+    writes compares and hashes as the tuple of its compared fields does, and only
+    if it hashes the very fields it compares. They are known by their code: the
+    same as that of a dataclass made here with those fields (a hand-written
+    method's file name or qualified name may look generated).
     """
     params = getattr(cls, "__dataclass_params__", None)
-    if params is None or "__dataclass_fields__" not in vars(cls):
+    if params is None or not params.eq or "__dataclass_fields__" not in vars(cls):
         return None
-    for name in ("__eq__", "__hash__"):
-        function = vars(cls).get(name)
-        code = getattr(function, "__code__", None)
-        if (
-            code is None
-            or getattr(function, "__qualname__", None) != f"{cls.__qualname__}.{name}"
-            or not code.co_filename.startswith("<")
-        ):
-            return None
     import dataclasses
 
     fields = dataclasses.fields(cls)
@@ -439,7 +432,34 @@ def _plain_index_fields(cls: type) -> tuple[str, ...] | None:
     hashed = [
         field.name for field in fields if (field.compare if field.hash is None else field.hash)
     ]
-    return tuple(compared) if compared == hashed and compared else None
+    if compared != hashed or not compared:
+        return None
+    try:
+        reference = dataclasses.make_dataclass(
+            cls.__name__, [(name, object) for name in compared], frozen=True, eq=True
+        )
+    except (TypeError, ValueError):  # pragma: no cover -- names a dataclass accepted
+        return None
+    for name in ("__eq__", "__hash__"):
+        if not _same_code(vars(cls).get(name), vars(reference)[name]):
+            return None
+    return tuple(compared)
+
+
+def _same_code(function: object, reference: Any) -> bool:
+    """Say whether ``function`` is a plain function doing what ``reference`` does."""
+    code = getattr(function, "__code__", None)
+    if code is None or getattr(function, "__closure__", None) is not None:
+        return False
+    expected = reference.__code__
+    return bool(
+        code.co_code == expected.co_code
+        and code.co_names == expected.co_names
+        and code.co_consts == expected.co_consts
+        and code.co_varnames == expected.co_varnames
+        and code.co_argcount == expected.co_argcount
+        and getattr(function, "__globals__", {}).get("hash", hash) is hash
+    )
 
 
 # The generated __new__ (pure Python), one per class: a function whose globals
