@@ -15,7 +15,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, NamedTuple, Protocol, Self, TypeVar
 
 import attrs
 import pytest
@@ -331,6 +331,13 @@ def without_weakref() -> type:
     return NoWeakref
 
 
+def named_tuple() -> type:
+    class Pair(NamedTuple):
+        x: int
+
+    return Pair
+
+
 @pytest.mark.parametrize(
     ("make_class", "message"),
     [
@@ -342,6 +349,7 @@ def without_weakref() -> type:
         (unhashable, r"unhashable.*define __hash__"),
         (attrs_without_weakref, r"weakly referenced.*weakref_slot=True"),
         (without_weakref, r"weakly referenced.*'__weakref__' to its __slots__"),
+        (named_tuple, r"weakly referenced.*variable-size type.*frozen dataclass"),
     ],
     ids=[
         "dataclass",
@@ -352,6 +360,7 @@ def without_weakref() -> type:
         "unhashable",
         "attrs-no-weakref",
         "no-weakref",
+        "named-tuple",
     ],
 )
 def test_refuses_classes_it_cannot_intern(
@@ -1139,6 +1148,22 @@ def test_make_deep_never_takes_an_interned_instance_apart(interned: Decorate) ->
     assert intern.make_deep((first, 1)).value[0] is first
     assert Label(("a", "bc"), note="other") is first
     del handle
+
+
+def test_make_deep_never_takes_apart_a_class_interned_after_it_met_it(
+    interned: Decorate,
+) -> None:
+    # Found by review: make_deep kept the shape it had cached for the class.
+    @dataclass(frozen=True)
+    class Late:
+        text: tuple[object, ...]
+
+    intern.make_deep(Late((1, "".join(["x", "y"]))))
+    kept = intern.make((1, "xy"))
+    interned(Late)
+    first = Late((1, "".join(["x", "y"])))
+    assert first.text is not kept.value
+    assert intern.make_deep(first).value is first
 
 
 # Memory.

@@ -53,7 +53,7 @@ from collections.abc import Callable
 from typing import Any, Final, NoReturn, SupportsIndex, TypeVar, cast, final
 
 from intern._checks import refers_back
-from intern._deep import frozen_attrs_fields
+from intern._deep import forget_shapes, frozen_attrs_fields
 from intern._shutdown import remove_dead_weakref
 from intern._stats import Stats
 
@@ -404,7 +404,12 @@ def _check(cls: type) -> None:
             "define __hash__ to agree with __eq__ (a dataclass: frozen=True)",
         )
     if not cls.__weakrefoffset__:
-        if params is not None:
+        if cls.__itemsize__:
+            change = (
+                "a subclass of a variable-size type (tuple, a NamedTuple, int, bytes)"
+                " cannot have '__weakref__'; make it a frozen dataclass instead"
+            )
+        elif params is not None:
             change = "add weakref_slot=True to @dataclass(..., slots=True)"
         elif is_attrs:
             change = "declare it with weakref_slot=True"
@@ -763,6 +768,7 @@ def make_interned(cls: C, accelerate: Callable[..., Any] | None) -> C:
         _let_subclasses_init(cls)
     for base in cls.__mro__[1:]:
         _let_subclasses_init(base)
+    forget_shapes(cls)  # make_deep may have met it: it now has a __new__ of its own
     return cls
 
 
