@@ -44,6 +44,7 @@ constructing the candidate; the slow path is this module's, for both.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import pickle
@@ -439,16 +440,27 @@ def _plain_index_fields(cls: type) -> tuple[str, ...] | None:
     ]
     if compared != hashed or not compared:
         return None
+    reference = _generated_methods(tuple(compared))
+    if reference is None:  # pragma: no cover -- names a dataclass accepted
+        return None
+    for name in ("__eq__", "__hash__"):
+        if not _same_code(vars(cls).get(name), reference[name]):
+            return None
+    return tuple(compared)
+
+
+@functools.lru_cache(maxsize=64)
+def _generated_methods(names: tuple[str, ...]) -> dict[str, object] | None:
+    """Return the ``__eq__`` and ``__hash__`` dataclasses writes for fields ``names``."""
+    import dataclasses
+
     try:
         reference = dataclasses.make_dataclass(
-            cls.__name__, [(name, object) for name in compared], frozen=True, eq=True
+            "Reference", [(name, object) for name in names], frozen=True, eq=True
         )
     except (TypeError, ValueError):  # pragma: no cover -- names a dataclass accepted
         return None
-    for name in ("__eq__", "__hash__"):
-        if not _same_code(vars(cls).get(name), vars(reference)[name]):
-            return None
-    return tuple(compared)
+    return {name: vars(reference)[name] for name in ("__eq__", "__hash__")}
 
 
 def _same_code(function: object, reference: Any) -> bool:
