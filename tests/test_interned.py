@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import copyreg
 import dataclasses
 import gc
 import importlib
@@ -14,7 +15,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, NamedTuple, Protocol, Self, TypeVar
 
 import attrs
 import pytest
@@ -26,6 +27,8 @@ from tests import interned_classes
 from tests.helpers import Variant, call_in_threads, collect, run_python
 
 C = TypeVar("C", bound=type[Any])
+
+NEWOBJ: Any = vars(copyreg)["__newobj__"]  # not in typeshed
 
 
 class Decorate(Protocol):
@@ -97,6 +100,43 @@ def test_the_class_s_own_eq_decides(interned: Decorate) -> None:
     hello = Word("Hello")
     assert Word("HELLO") is hello
     assert hello.text == "Hello"  # the first one's state, never written again
+
+
+_HAND_WRITTEN_EQ = """
+@dataclasses.dataclass(frozen=True)
+class Tag:
+    x: int
+    tag: str = dataclasses.field(default="", compare=False)
+
+    def __eq__(self, other):
+        return type(other) is Tag and (self.x, self.tag) == (other.x, other.tag)
+
+    def __hash__(self):
+        return hash(self.x)
+"""
+
+
+@pytest.mark.parametrize("filename", ["<string>", "<stdin>", "<doctest module.f[0]>", "tag.py"])
+def test_a_hand_written_eq_is_never_taken_for_the_generated_one(
+    interned: Decorate, filename: str
+) -> None:
+    # Found by review: one compiled from "<string>" was, and the plain index merged
+    # instances the class said were unequal.
+    namespace: dict[str, Any] = {"dataclasses": dataclasses}
+    exec(compile(_HAND_WRITTEN_EQ, filename, "exec"), namespace)  # noqa: S102 -- the test's own
+    made: type[Any] = namespace["Tag"]
+    tag = interned(made)
+    first = tag(1, "a")
+    second = tag(1, "b")
+    assert second is not first
+    assert second.tag == "b"
+    table: Any = vars(tag)["__intern_instances__"]
+    assert table.fields is None
+
+
+def test_a_generated_eq_uses_the_plain_index(point: type[Any]) -> None:
+    table: Any = vars(point)["__intern_instances__"]
+    assert table.fields == ("x", "y")
 
 
 def test_fields_that_are_not_plain_compare_with_plain_ones(point: type[Any]) -> None:
@@ -291,6 +331,13 @@ def without_weakref() -> type:
     return NoWeakref
 
 
+def named_tuple() -> type:
+    class Pair(NamedTuple):
+        x: int
+
+    return Pair
+
+
 @pytest.mark.parametrize(
     ("make_class", "message"),
     [
@@ -302,6 +349,7 @@ def without_weakref() -> type:
         (unhashable, r"unhashable.*define __hash__"),
         (attrs_without_weakref, r"weakly referenced.*weakref_slot=True"),
         (without_weakref, r"weakly referenced.*'__weakref__' to its __slots__"),
+        (named_tuple, r"weakly referenced.*variable-size type.*frozen dataclass"),
     ],
     ids=[
         "dataclass",
@@ -312,6 +360,7 @@ def without_weakref() -> type:
         "unhashable",
         "attrs-no-weakref",
         "no-weakref",
+        "named-tuple",
     ],
 )
 def test_refuses_classes_it_cannot_intern(
@@ -365,6 +414,58 @@ def test_a_subclass_s_instances_are_never_its_base_s(point: type[Any], interned:
     assert type(shared) is Shared
     assert point(1, 2) is base
     assert copy.copy(same) is same  # a copy of an ordinary instance: itself, it is immutable
+
+
+class _ByFields:
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and vars(other) == vars(self)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(vars(self).items())))
+
+
+@pytest.mark.parametrize("base_first", [True, False])
+def test_a_decorated_subclass_s_super_init_sets_the_base_s_fields(
+    interned: Decorate, *, base_first: bool
+) -> None:
+    # Found by review: the base's __init__ was object.__init__, which ignored them.
+    calls: list[str] = []
+
+    class Base(_ByFields):
+        def __init__(self, x: int) -> None:
+            calls.append("base")
+            self.x = x
+
+    if base_first:
+        interned(Base)
+
+    @interned
+    class Sub(Base):
+        def __init__(self, x: int, y: int) -> None:
+            super().__init__(x)
+            self.y = y
+
+    if not base_first:
+        interned(Base)
+
+    class Plain(Base):  # not decorated: its instances are ordinary
+        pass
+
+    first = Sub(1, 2)
+    assert (first.x, first.y) == (1, 2)
+    assert Sub(3, 2) is not first
+    assert Sub(1, 2) is first
+    assert first.x == 1
+    base = Base(5)
+    calls.clear()
+    assert Base(5) is base
+    assert calls == ["base"]  # the candidate's, and never the canonical instance's
+    plain = Plain(6)
+    assert plain.x == 6
+    assert Plain(6) is not plain
+    calls.clear()
+    Plain(7)
+    assert calls == ["base"]
 
 
 def test_a_subclass_with_a_new_of_its_own_reaches_the_base_s(point: type[Any]) -> None:
@@ -560,6 +661,135 @@ def test_an_instance_referring_to_itself_refuses_to_pickle_saying_why() -> None:
         pickle.dumps(holder)
     holder.box.clear()
     assert pickle.loads(pickle.dumps(holder)) is holder
+
+
+def _picklable(cls: C, variant: Variant) -> C:
+    """Make ``cls`` a global of this module, so that pickle finds it by name."""
+    cls.__qualname__ = cls.__name__ = f"{cls.__name__}_{variant.name}"
+    cls.__module__ = __name__
+    globals()[cls.__qualname__] = cls
+    return cls
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_a_tree_of_instances_of_one_class_pickles(
+    interned: Decorate, variant: Variant, protocol: int
+) -> None:
+    # Found by review: the self-reference check took the inner instance for a handle.
+    @interned
+    @dataclass(frozen=True)
+    class Node:
+        name: str
+        children: tuple[Any, ...] = ()
+
+    node = _picklable(Node, variant)
+    tree = node("root", (node("leaf"), node("leaf", (node("twig"),))))
+    assert pickle.loads(pickle.dumps(tree, protocol)) is tree
+
+
+def test_a_cycle_through_instances_of_one_class_refuses_to_pickle(
+    interned: Decorate, variant: Variant
+) -> None:
+    @interned
+    @dataclass(frozen=True)
+    class Cell:
+        value: object  # named as a handle's, which the walk must not follow
+        box: list[object] = field(default_factory=list[object], compare=False, hash=False)
+
+    cell = _picklable(Cell, variant)
+    first, second = cell(1), cell(2)
+    first.box.append(second)
+    second.box.append(first)
+    with pytest.raises(pickle.PicklingError, match="refers to itself"):
+        pickle.dumps(second)
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_a_new_taking_arguments_without_getnewargs_refuses_to_pickle(
+    interned: Decorate, variant: Variant, protocol: int
+) -> None:
+    # Found by review: such pickles were written, and could never be loaded.
+    @interned
+    class Number:
+        number: int
+
+        def __new__(cls, number: int) -> Any:
+            self = object.__new__(cls)
+            self.number = number
+            return self
+
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Number) and other.number == self.number
+
+        def __hash__(self) -> int:
+            return hash(self.number)
+
+    number = _picklable(Number, variant)
+    with pytest.raises(pickle.PicklingError, match="define __getnewargs__"):
+        pickle.dumps(number(3), protocol)
+
+    def getnewargs(self: Any) -> tuple[int]:
+        return (self.number,)
+
+    setattr(number, "__getnewargs__", getnewargs)  # noqa: B010 -- a method added after the fact
+    assert pickle.loads(pickle.dumps(number(3), protocol)) is number(3)
+
+
+def test_a_newobj_reduction_never_writes_the_canonical_instance(
+    interned: Decorate, variant: Variant
+) -> None:
+    # Found by review: cls.__new__(cls) is the canonical default instance, and
+    # pickle's BUILD wrote the pickled state into it.
+    @interned
+    @dataclass(frozen=True)
+    class Dot:
+        x: int = 0
+
+    @interned
+    class Mark:
+        def __init__(self, x: int = 0) -> None:
+            self.x = x
+
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Mark) and other.x == self.x
+
+        def __hash__(self) -> int:
+            return hash(self.x)
+
+        def __reduce__(self) -> tuple[object, ...]:
+            return (NEWOBJ, (type(self),), dict(vars(self)))
+
+    dot, mark = _picklable(Dot, variant), _picklable(Mark, variant)
+    copyreg.pickle(dot, lambda item: (NEWOBJ, (dot,), {"x": item.x}))
+    try:
+        default_dot, default_mark = dot(), mark()
+        for item in (dot(9), mark(5)):
+            for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
+                data = pickle.dumps(item, protocol)
+                with pytest.raises(TypeError, match="canonical"):
+                    pickle.loads(data)
+        assert (default_dot.x, default_mark.x) == (0, 0)
+        assert dot() is default_dot
+        assert mark() is default_mark
+    finally:
+        copyreg.dispatch_table.pop(dot, None)
+
+
+def test_a_class_s_own_setstate_runs_on_unpickling_only_before_publication(
+    interned: Decorate, variant: Variant
+) -> None:
+    @interned
+    @dataclass(frozen=True, slots=True, weakref_slot=True)
+    class Slotted:
+        x: int
+
+    slotted = _picklable(Slotted, variant)
+    first = slotted(1)
+    assert pickle.loads(pickle.dumps(first)) is first
+    setstate: Any = getattr(first, "__setstate__")  # noqa: B009 -- not typed
+    with pytest.raises(TypeError, match="canonical"):
+        setstate((2,))
+    assert first.x == 1
 
 
 def test_threads_unpickling_get_one_object() -> None:
@@ -918,6 +1148,22 @@ def test_make_deep_never_takes_an_interned_instance_apart(interned: Decorate) ->
     assert intern.make_deep((first, 1)).value[0] is first
     assert Label(("a", "bc"), note="other") is first
     del handle
+
+
+def test_make_deep_never_takes_apart_a_class_interned_after_it_met_it(
+    interned: Decorate,
+) -> None:
+    # Found by review: make_deep kept the shape it had cached for the class.
+    @dataclass(frozen=True)
+    class Late:
+        text: tuple[object, ...]
+
+    intern.make_deep(Late((1, "".join(["x", "y"]))))
+    kept = intern.make((1, "xy"))
+    interned(Late)
+    first = Late((1, "".join(["x", "y"])))
+    assert first.text is not kept.value
+    assert intern.make_deep(first).value is first
 
 
 # Memory.

@@ -102,8 +102,16 @@ too, saved by name."""
 _PLAIN_SCALARS = frozenset({str, bytes, int, float, complex, bool, type(None)})
 
 
-def _refers_back(handle: object, value: object, protocol: SupportsIndex) -> bool:
+def refers_back(
+    handle: object,
+    value: object,
+    protocol: SupportsIndex,
+    inside: Callable[[object], list[object] | None] | None = None,
+) -> bool:
     """Say whether pickling ``value`` would meet ``handle`` again.
+
+    ``inside``, if given, names what to walk in an object it knows (an interned
+    instance: its state) in place of handles' values, or None for others.
 
     Walks what pickling would save, as pickling does: the items of the built-in
     containers, and for any other object what its reduction names (the
@@ -127,7 +135,12 @@ def _refers_back(handle: object, value: object, protocol: SupportsIndex) -> bool
         cls = type(item)
         if cls in _ATOMS or isinstance(item, type):
             continue
-        if cls is handle_type:
+        if inside is not None:
+            parts_inside = inside(item)
+            if parts_inside is not None:
+                stack.extend(parts_inside)
+                continue
+        elif cls is handle_type:
             with contextlib.suppress(ReferenceError):  # cleared: it refers to nothing
                 stack.append(getattr(item, "value"))  # noqa: B009 -- either implementation's handle
             continue
@@ -166,12 +179,12 @@ def check_picklable(handle: object, value: object, protocol: SupportsIndex) -> N
     ``value.me = intern.make(value)``), directly or through other handles, would
     need the handle while it is still being built, so the pickle would fail to
     load, deep inside the value's own ``__hash__`` or ``__eq__``. This walks what
-    pickling the value would save (see ``_refers_back``); values of the built-in
+    pickling the value would save (see ``refers_back``); values of the built-in
     immutable types cannot refer to a handle and are not looked at.
     """
     if type(value) in _PLAIN_SCALARS:
         return
-    if _refers_back(handle, value, protocol):
+    if refers_back(handle, value, protocol):
         name = type(value).__name__
         raise pickle.PicklingError(
             f"cannot pickle the handle of a {name!r} value that refers back to that very"

@@ -211,6 +211,15 @@ _shapes: weakref.WeakKeyDictionary[type, Shape] = weakref.WeakKeyDictionary()
 """The shape of each class met, forgotten with the class (classes come and go)."""
 
 
+def forget_shapes(cls: type) -> None:
+    """Forget the shapes of ``cls`` and its subclasses: it changed (it was interned)."""
+    stack = [cls]
+    while stack:
+        changed = stack.pop()
+        _shapes.pop(changed, None)
+        stack.extend(changed.__subclasses__())
+
+
 def _shape_of(cls: type) -> Shape:
     """Say how instances of ``cls`` are taken apart: a kind and field names, or None."""
     if vars(object)["__eq__"] is cls.__eq__:

@@ -5,7 +5,10 @@ class always did (its own ``__new__`` and ``__init__``, with ``__post_init__`` a
 attrs validators), then returns the live instance equal to it, if any, or stores
 the candidate as the canonical one. The class's ``__init__`` becomes
 ``object.__init__``: ``type.__call__`` runs ``__init__`` on whatever ``__new__``
-returns, and must not write to an instance already shared. So the canonical
+returns, and must not write to an instance already shared. (A class with interned
+subclasses gets an ``__init__`` that runs the original on an instance not yet
+published, for their ``super().__init__(...)``, and does nothing on a published one;
+its ``__setstate__`` likewise refuses a published instance.) So the canonical
 instance is never written after it is published.
 
 Each class keeps its own table, ``_Instances``, in its ``__dict__``: nothing
@@ -41,6 +44,7 @@ constructing the candidate; the slow path is this module's, for both.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import pickle
@@ -49,8 +53,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Final, NoReturn, SupportsIndex, TypeVar, cast, final
 
-from intern._checks import check_picklable
-from intern._deep import frozen_attrs_fields
+from intern._checks import refers_back
+from intern._deep import forget_shapes, frozen_attrs_fields
 from intern._shutdown import remove_dead_weakref
 from intern._stats import Stats
 
@@ -168,6 +172,7 @@ class _Instances:
         "fields",
         "hits",
         "init",
+        "init_installed",
         "lock",
         "name",
         "new",
@@ -197,6 +202,7 @@ class _Instances:
 
         self.name = name
         self.init = init  # None: object's, which takes no arguments
+        self.init_installed = False  # whether the class's __init__ runs it, unless published
         self.new = new  # None: object's
         self.fields = fields  # the compared fields, if the plain index is used
         self.buckets: dict[int, _Ref | list[_Ref]] = {}
@@ -223,14 +229,15 @@ class _Instances:
         Called by the interned class's ``__new__``, in place of the ``__new__`` it
         replaced (a subclass's own ``__new__`` may be what called it). If the
         ``__init__`` that ``type.__call__`` will run is an interned class's
-        ``object.__init__``, the original ``__init__`` is run here instead.
+        ``object.__init__``, the original ``__init__`` is run here instead (else
+        ``_init_unless_published`` runs it).
         """
         new = self.new
         instance = self._new_object(cls) if new is None else new(cls, *args, **kwargs)
         if isinstance(instance, cls):
             owner, _ = self._own(cls, "__init__")
             table: _Instances | None = vars(owner).get(self._table)
-            if table is not None and table.init is not None:
+            if table is not None and table.init is not None and not table.init_installed:
                 table.init(instance, *args, **kwargs)
         return instance
 
@@ -398,7 +405,12 @@ def _check(cls: type) -> None:
             "define __hash__ to agree with __eq__ (a dataclass: frozen=True)",
         )
     if not cls.__weakrefoffset__:
-        if params is not None:
+        if cls.__itemsize__:
+            change = (
+                "a subclass of a variable-size type (tuple, a NamedTuple, int, bytes)"
+                " cannot have '__weakref__'; make it a frozen dataclass instead"
+            )
+        elif params is not None:
             change = "add weakref_slot=True to @dataclass(..., slots=True)"
         elif is_attrs:
             change = "declare it with weakref_slot=True"
@@ -411,21 +423,14 @@ def _plain_index_fields(cls: type) -> tuple[str, ...] | None:
     """Name the fields of the plain index's key, if ``cls`` can use one: else None.
 
     Only a dataclass whose ``__eq__`` and ``__hash__`` are the ones ``dataclasses``
-    wrote for it compares and hashes as the tuple of its compared fields does, and
-    only if it hashes the very fields it compares.
+    writes compares and hashes as the tuple of its compared fields does, and only
+    if it hashes the very fields it compares. They are known by their code: the
+    same as that of a dataclass made here with those fields (a hand-written
+    method's file name or qualified name may look generated).
     """
     params = getattr(cls, "__dataclass_params__", None)
-    if params is None or "__dataclass_fields__" not in vars(cls):
+    if params is None or not params.eq or "__dataclass_fields__" not in vars(cls):
         return None
-    for name in ("__eq__", "__hash__"):
-        function = vars(cls).get(name)
-        code = getattr(function, "__code__", None)
-        if (
-            code is None
-            or getattr(function, "__qualname__", None) != f"{cls.__qualname__}.{name}"
-            or not code.co_filename.startswith("<")
-        ):
-            return None
     import dataclasses
 
     fields = dataclasses.fields(cls)
@@ -433,7 +438,45 @@ def _plain_index_fields(cls: type) -> tuple[str, ...] | None:
     hashed = [
         field.name for field in fields if (field.compare if field.hash is None else field.hash)
     ]
-    return tuple(compared) if compared == hashed and compared else None
+    if compared != hashed or not compared:
+        return None
+    reference = _generated_methods(tuple(compared))
+    if reference is None:  # pragma: no cover -- names a dataclass accepted
+        return None
+    for name in ("__eq__", "__hash__"):
+        if not _same_code(vars(cls).get(name), reference[name]):
+            return None
+    return tuple(compared)
+
+
+@functools.lru_cache(maxsize=64)
+def _generated_methods(names: tuple[str, ...]) -> dict[str, object] | None:
+    """Return the ``__eq__`` and ``__hash__`` dataclasses writes for fields ``names``."""
+    import dataclasses
+
+    try:
+        reference = dataclasses.make_dataclass(
+            "Reference", [(name, object) for name in names], frozen=True, eq=True
+        )
+    except (TypeError, ValueError):  # pragma: no cover -- names a dataclass accepted
+        return None
+    return {name: vars(reference)[name] for name in ("__eq__", "__hash__")}
+
+
+def _same_code(function: object, reference: Any) -> bool:
+    """Say whether ``function`` is a plain function doing what ``reference`` does."""
+    code = getattr(function, "__code__", None)
+    if code is None or getattr(function, "__closure__", None) is not None:
+        return False
+    expected = reference.__code__
+    return bool(
+        code.co_code == expected.co_code
+        and code.co_names == expected.co_names
+        and code.co_consts == expected.co_consts
+        and code.co_varnames == expected.co_varnames
+        and code.co_argcount == expected.co_argcount
+        and getattr(function, "__globals__", {}).get("hash", hash) is hash
+    )
 
 
 # The generated __new__ (pure Python), one per class: a function whose globals
@@ -555,20 +598,8 @@ def _deepcopy(self: object, memo: object, /) -> object:
     return self
 
 
-def _reduce_ex(self: object, protocol: SupportsIndex, /) -> tuple[object, ...]:
-    """Pickle an instance as ``_restore(cls, state, args, kwargs)``.
-
-    The state is taken as pickle takes it; the arguments are those its ``__new__``
-    wants, if it says so (``__getnewargs_ex__``, ``__getnewargs__``).
-    """
-    state = self.__getstate__()  # object's, since 3.11
-    try:
-        check_picklable(self, state, protocol)
-    except pickle.PicklingError:
-        raise pickle.PicklingError(
-            f"cannot pickle a {type(self).__name__!r} instance that refers to itself: "
-            "unpickling must build it whole before it can find the canonical instance"
-        ) from None
+def _newargs(self: object) -> tuple[object, object]:
+    """Return the arguments pickling passes to the ``__new__`` of ``self``'s class."""
     args: object = ()
     kwargs: object = None
     getnewargs_ex: Callable[[], tuple[object, object]] | None = getattr(
@@ -579,9 +610,104 @@ def _reduce_ex(self: object, protocol: SupportsIndex, /) -> tuple[object, ...]:
         args, kwargs = getnewargs_ex()
     elif getnewargs is not None:
         args = getnewargs()
+    return args, kwargs
+
+
+def _inside(item: object) -> list[object] | None:
+    """Name what pickling saves of an interned instance (pickled by ``_reduce_ex``): else None."""
+    cls = type(item)
+    if _table_of(cls) is None or getattr(cls, "__reduce_ex__", None) is not _reduce_ex:
+        return None
+    args, kwargs = _newargs(item)
+    return [item.__getstate__(), args, kwargs]
+
+
+def _needs_arguments(new: Callable[..., object], cls: type) -> bool:
+    """Say whether ``new`` surely refuses to be called with ``cls`` alone."""
+    import inspect
+
+    try:
+        inspect.signature(new).bind(cls)
+    except TypeError:
+        return True
+    except ValueError:  # pragma: no cover -- no signature: let loading say
+        return False
+    return False
+
+
+def _reduce_ex(self: object, protocol: SupportsIndex, /) -> tuple[object, ...]:
+    """Pickle an instance as ``_restore(cls, state, args, kwargs)``.
+
+    The state is taken as pickle takes it; the arguments are those its ``__new__``
+    wants, if it says so (``__getnewargs_ex__``, ``__getnewargs__``).
+    """
+    cls = type(self)
+    state = self.__getstate__()  # object's, since 3.11
+    args, kwargs = _newargs(self)
+    new = _original_new(cls)
+    if new is not None and args == () and not kwargs and _needs_arguments(new, cls):
+        raise pickle.PicklingError(
+            f"cannot pickle a {cls.__name__!r} instance: its class's __new__ takes"
+            " arguments, and unpickling calls it with those __getnewargs__ (or"
+            " __getnewargs_ex__) returns; define __getnewargs__"
+        )
+    if refers_back(self, [state, args, kwargs], protocol, _inside):
+        raise pickle.PicklingError(
+            f"cannot pickle a {cls.__name__!r} instance that refers to itself: "
+            "unpickling must build it whole before it can find the canonical instance"
+        )
     if args == () and kwargs is None:
-        return (_restore, (type(self), state))
-    return (_restore, (type(self), state, args, kwargs))
+        return (_restore, (cls, state))
+    return (_restore, (cls, state, args, kwargs))
+
+
+def _is_published(instance: object) -> bool:
+    """Say whether ``instance`` is a canonical instance, stored in its class's table."""
+    return any(type(ref) is _Ref and ref.stored for ref in weakref.getweakrefs(instance))
+
+
+def _refuse_published(instance: object) -> None:
+    if _is_published(instance):
+        name = type(instance).__name__
+        raise TypeError(
+            f"cannot set the state of a canonical {name!r} instance: it is shared, and"
+            f" never written once published. {name}.__new__ returns the canonical"
+            " instance, not a blank one, so a reduction in the form"
+            f" (copyreg.__newobj__, ({name},), state) cannot rebuild it; let"
+            " @intern.interned pickle the class, or reduce to a call of the class"
+        )
+
+
+def _setstate(self: object, state: object, /) -> None:
+    """Set the state of an instance not yet published, as pickle does by default.
+
+    Refuses a canonical instance: what builds an instance with ``cls.__new__(cls)``
+    and then sets its state (``copyreg.__newobj__``) gets a shared one.
+    """
+    _refuse_published(self)
+    if state is None:
+        return
+    slots: object = None
+    if isinstance(state, tuple) and len(cast("tuple[object, ...]", state)) == 2:
+        state, slots = cast("tuple[object, object]", state)
+    if state:
+        instance_dict: dict[str, object] = vars(self)
+        instance_dict.update(cast("dict[str, object]", state))
+    if slots:
+        for name, value in cast("dict[str, object]", slots).items():
+            object.__setattr__(self, name, value)
+
+
+def _guarded_setstate(setstate: Callable[[object, object], None]) -> Callable[..., None]:
+    """Wrap a class's own ``__setstate__`` so that it refuses a canonical instance."""
+
+    def __setstate__(self: object, state: object, /) -> None:
+        _refuse_published(self)
+        setstate(self, state)
+
+    __setstate__.__qualname__ = getattr(setstate, "__qualname__", "__setstate__")
+    __setstate__.__doc__ = getattr(setstate, "__doc__", None)
+    return __setstate__
 
 
 def _restore(
@@ -590,24 +716,12 @@ def _restore(
     """Unpickle an instance of ``cls``: rebuild it from ``state``, then return the canonical one.
 
     As pickle does by default, ``__init__`` is not run: the state is set with the
-    class's ``__setstate__`` if it has one, else straight into its ``__dict__``
-    and slots.
+    class's ``__setstate__`` (``_setstate`` if it had none).
     """
     new = _original_new(cls)
     instance = _new_object(cls) if new is None else new(cls, *args, **(kwargs or {}))
-    setstate: Callable[[object], None] | None = getattr(instance, "__setstate__", None)
-    if setstate is not None:
-        setstate(state)
-    elif state is not None:
-        slots: object = None
-        if isinstance(state, tuple) and len(cast("tuple[object, ...]", state)) == 2:
-            state, slots = cast("tuple[object, object]", state)
-        if state:
-            instance_dict: dict[str, object] = vars(instance)
-            instance_dict.update(cast("dict[str, object]", state))
-        if slots:
-            for name, value in cast("dict[str, object]", slots).items():
-                object.__setattr__(instance, name, value)
+    if state is not None or _own(cls, "__setstate__")[1] is not _setstate:
+        cast("Any", instance).__setstate__(state)
     table = _table_of(cls)
     return instance if table is None else table.find_or_add(instance)
 
@@ -653,11 +767,57 @@ def make_interned(cls: C, accelerate: Callable[..., Any] | None) -> C:
         installed["__deepcopy__"] = _deepcopy
     if not _defines(cls, "__reduce_ex__", "__reduce__"):
         installed["__reduce_ex__"] = _reduce_ex
+    owner, setstate = _own(cls, "__setstate__") if hasattr(cls, "__setstate__") else (None, None)
+    if setstate is None:
+        installed["__setstate__"] = _setstate
+    elif owner is cls or (owner is not None and _table_of(owner) is None):
+        installed["__setstate__"] = _guarded_setstate(setstate)
     installed["__new__"] = staticmethod(new)
     installed["__init__"] = object.__init__
     for name, value in installed.items():
         setattr(cls, name, value)
+    if any(_table_of(subclass) is not None for subclass in _subclasses(cls)):
+        _let_subclasses_init(cls)
+    for base in cls.__mro__[1:]:
+        _let_subclasses_init(base)
+    forget_shapes(cls)  # make_deep may have met it: it now has a __new__ of its own
     return cls
+
+
+def _init_unless_published(init: Callable[..., None]) -> Callable[..., None]:
+    """Return an interned class's ``__init__`` for when it has interned subclasses.
+
+    Their original ``__init__`` may call ``super().__init__(...)`` on a candidate,
+    which must run this class's original ``__init__``; ``type.__call__`` calls it
+    on the canonical instance, which must not be written.
+    """
+
+    def __init__(self: object, /, *args: object, **kwargs: object) -> None:
+        if not _is_published(self):
+            init(self, *args, **kwargs)
+
+    __init__.__qualname__ = getattr(init, "__qualname__", "__init__")
+    __init__.__doc__ = getattr(init, "__doc__", None)
+    return __init__
+
+
+def _let_subclasses_init(cls: type) -> None:
+    """Give ``cls``, an interned class, an ``__init__`` that its interned subclasses can call."""
+    table = _table_of(cls)
+    if table is None or table.init is None or table.init_installed:
+        return
+    table.init_installed = True
+    cls.__init__ = _init_unless_published(table.init)  # type: ignore[misc]
+
+
+def _subclasses(cls: type) -> list[type]:
+    found: list[type] = []
+    stack: list[type] = list(cls.__subclasses__())
+    while stack:
+        subclass = stack.pop()
+        found.append(subclass)
+        stack.extend(subclass.__subclasses__())
+    return found
 
 
 def interned_stats(cls: type) -> Stats:
