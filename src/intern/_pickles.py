@@ -14,6 +14,7 @@ argument longer than the limit is read.
 from __future__ import annotations
 
 import pickletools
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, cast
@@ -89,6 +90,7 @@ def _read_one(stream: _Stream) -> Pickled:
     # Where the last two objects pushed are listed, as (is a reference, index), if values.
     pushes: list[tuple[bool, int] | None] = [None, None]
     try:
+        warnings.simplefilter("ignore", DeprecationWarning)  # bad escapes in a STRING: read as is
         for opcode, argument, _ in pickletools.genops(
             cast("IO[bytes]", stream)
         ):  # as genops uses it
@@ -131,6 +133,14 @@ def _read_one(stream: _Stream) -> Pickled:
         [value for value in values if value is not None],
         [column for column in references if column is not None],
     )
+
+
+def _opcodes(stream: _Stream) -> Iterator[tuple[pickletools.OpcodeInfo, object]]:
+    """Decode the opcodes; a bad escape in a Python 2 STRING is read as is, not warned of."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for opcode, argument, _ in pickletools.genops(cast("IO[bytes]", stream)):  # as it uses it
+            yield opcode, argument
 
 
 class _Memo:
