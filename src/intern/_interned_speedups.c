@@ -20,6 +20,7 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stddef.h>  /* offsetof: Python.h brings it in on some versions only */
 
 #if PY_VERSION_HEX < 0x030C0000
 #  include "structmember.h"
