@@ -7,6 +7,7 @@ import os
 import pickle
 import pickletools
 import sys
+import warnings
 from pathlib import Path
 
 import hypothesis.strategies as st
@@ -216,3 +217,15 @@ def test_memo_keys_out_of_order_are_bounded(
     assert_bad_input(outcome, path, "more than 1,024 memo keys out of order")
     report = scan_report(capsys, path)  # the default limit, 1 MiB: 16,384 keys
     assert report["records"] == 1
+
+
+def test_a_bad_escape_in_a_python_2_string_is_read_as_is_and_warns_of_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_bytes(tmp_path / "escape.pkl", b"S'a\\qb'\np0\n.")  # genops warns of \q
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        filters = list(warnings.filters)
+        report = scan_report(capsys, path)
+        assert warnings.filters == filters  # the scan's own filter is gone with it
+    assert (report["values"], report["columns"][0]["name"]) == (1, "str")

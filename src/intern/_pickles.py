@@ -90,41 +90,41 @@ def _read_one(stream: _Stream) -> Pickled:
     # Where the last two objects pushed are listed, as (is a reference, index), if values.
     pushes: list[tuple[bool, int] | None] = [None, None]
     try:
-        warnings.simplefilter("ignore", DeprecationWarning)  # bad escapes in a STRING: read as is
-        for opcode, argument, _ in pickletools.genops(
-            cast("IO[bytes]", stream)
-        ):  # as genops uses it
-            name = opcode.name
-            column = VALUE_OPCODES.get(name)
-            pushed: tuple[bool, int] | None = None
-            if column is not None and not isinstance(argument, bool):  # INT writes bools too
-                if isinstance(argument, bytes) and column == "str":
-                    argument = argument.decode(
-                        "latin-1"
-                    )  # a Python 2 string, as genops may give it
-                values.append((column, cast("Value", argument)))
-                top, pushed = _CODES[column], (False, len(values) - 1)
-            elif name in _PUT:
-                memo.put(cast("int", argument), top)
-                continue
-            elif name == "MEMOIZE":
-                memo.put(len(memo), top)
-                continue
-            elif name in _STACK_UNCHANGED:
-                continue
-            elif name in _GET or name == "DUP":
-                top = memo.get(cast("int", argument)) if name in _GET else top
-                if top:
-                    references.append(_KINDS[top - 1])
-                    pushed = (True, len(references) - 1)
-            else:
-                if name == "STACK_GLOBAL":  # its operands name a class or function: not data
-                    for entry in pushes:
-                        if entry is not None:
-                            listed = references if entry[0] else values
-                            listed[entry[1]] = None
-                top = 0
-            pushes = [pushes[1], pushed]
+        # A bad escape in a Python 2 STRING is read as is, not warned of. Only this
+        # loop runs under the filter: it calls no code but genops and its own.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            for opcode, argument, _ in pickletools.genops(cast("IO[bytes]", stream)):
+                name = opcode.name
+                column = VALUE_OPCODES.get(name)
+                pushed: tuple[bool, int] | None = None
+                if column is not None and not isinstance(argument, bool):  # INT writes bools too
+                    if isinstance(argument, bytes) and column == "str":
+                        # A Python 2 string, as genops may give it.
+                        argument = argument.decode("latin-1")
+                    values.append((column, cast("Value", argument)))
+                    top, pushed = _CODES[column], (False, len(values) - 1)
+                elif name in _PUT:
+                    memo.put(cast("int", argument), top)
+                    continue
+                elif name == "MEMOIZE":
+                    memo.put(len(memo), top)
+                    continue
+                elif name in _STACK_UNCHANGED:
+                    continue
+                elif name in _GET or name == "DUP":
+                    top = memo.get(cast("int", argument)) if name in _GET else top
+                    if top:
+                        references.append(_KINDS[top - 1])
+                        pushed = (True, len(references) - 1)
+                else:
+                    if name == "STACK_GLOBAL":  # its operands name a class or function: not data
+                        for entry in pushes:
+                            if entry is not None:
+                                listed = references if entry[0] else values
+                                listed[entry[1]] = None
+                    top = 0
+                pushes = [pushes[1], pushed]
     except _TooLong as error:
         raise MalformedPickle(stream.tell(), str(error)) from None
     except (ValueError, OverflowError) as error:  # what genops raises for what it cannot read
@@ -133,14 +133,6 @@ def _read_one(stream: _Stream) -> Pickled:
         [value for value in values if value is not None],
         [column for column in references if column is not None],
     )
-
-
-def _opcodes(stream: _Stream) -> Iterator[tuple[pickletools.OpcodeInfo, object]]:
-    """Decode the opcodes; a bad escape in a Python 2 STRING is read as is, not warned of."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        for opcode, argument, _ in pickletools.genops(cast("IO[bytes]", stream)):  # as it uses it
-            yield opcode, argument
 
 
 class _Memo:
