@@ -53,6 +53,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Final, NoReturn, SupportsIndex, TypeVar, cast, final
 
+from intern._buckets import drop_from_bucket
 from intern._checks import refers_back
 from intern._deep import forget_shapes, frozen_attrs_fields
 from intern._shutdown import remove_dead_weakref
@@ -184,6 +185,7 @@ class _Instances:
     # Bound here, not looked up in module globals (see intern._shutdown).
     _new_ref = _Ref
     _remove_dead = staticmethod(remove_dead_weakref)
+    _drop_from_bucket = staticmethod(drop_from_bucket)
     _is_plain = staticmethod(_is_plain)
     _new_object: Callable[[type], object] = staticmethod(object.__new__)
     _own = staticmethod(_own)
@@ -343,28 +345,7 @@ class _Instances:
                 del awaiting[key]
         if ref.plain is not None:
             self._remove_dead(self.plain, ref.plain)  # never a newer, live entry
-        value_hash, buckets = ref.key, self.buckets
-        while True:  # again if the bucket was replaced meanwhile
-            bucket = buckets.get(value_hash)
-            if bucket is None or (bucket is not ref and not isinstance(bucket, list)):
-                return  # taken out already, by an insertion
-            if isinstance(bucket, list):
-                if ref not in bucket:  # by identity, in C
-                    return
-                rest = [other for other in bucket if other is not ref]
-                smaller: _Ref | list[_Ref] | None = (
-                    rest if len(rest) > 1 else rest[0] if rest else None
-                )
-            else:
-                smaller = None
-            with self.lock:  # a window
-                replaced = value_hash in buckets and buckets[value_hash] is bucket
-                if replaced and smaller is None:
-                    del buckets[value_hash]
-                elif replaced:
-                    buckets[value_hash] = smaller  # type: ignore[assignment]  # pyright: ignore[reportArgumentType] -- checked just above
-            if replaced:
-                return
+        self._drop_from_bucket(self.buckets, ref.key, ref, self.lock)
 
 
 # What the decorator accepts, and what it says otherwise.

@@ -78,6 +78,7 @@ from typing import (
     final,
 )
 
+from intern._buckets import drop_from_bucket
 from intern._checks import (
     check_hashable_type,
     check_metaclass,
@@ -323,6 +324,7 @@ class _Table:
 
     # Bound here, not looked up in module globals (see intern._shutdown).
     _remove_dead = staticmethod(remove_dead_weakref)
+    _drop_from_bucket = staticmethod(drop_from_bucket)
     _no_ref = staticmethod(_NO_REF)
     _new_object = staticmethod(object.__new__)
     _handle_type: type[Handle[Any]] = Handle
@@ -530,29 +532,7 @@ class _Table:
         tables = self.tables
         with tables.count_lock:
             tables.reclaimed += 1
-        value_hash: int = ref.key
-        buckets = self.buckets
-        while True:  # again if the bucket was replaced meanwhile
-            bucket = buckets.get(value_hash)
-            if bucket is None or (bucket is not ref and not isinstance(bucket, list)):
-                return  # taken out already, with dead references, by an insertion
-            if isinstance(bucket, list):
-                if ref not in bucket:  # by identity, in C
-                    return
-                rest = [other for other in bucket if other is not ref]
-                smaller: _Ref | list[_Ref] | None = (
-                    rest if len(rest) > 1 else rest[0] if rest else None
-                )
-            else:
-                smaller = None
-            with tables.lock:  # a window
-                replaced = value_hash in buckets and buckets[value_hash] is bucket
-                if replaced and smaller is None:
-                    del buckets[value_hash]
-                elif replaced:
-                    buckets[value_hash] = smaller  # type: ignore[assignment]  # pyright: ignore[reportArgumentType] -- checked just above
-            if replaced:
-                return
+        self._drop_from_bucket(self.buckets, ref.key, ref, tables.lock)
 
 
 @final
