@@ -44,11 +44,22 @@ def parameters(function: object) -> list[tuple[str, str]]:
     return [(parameter.name, parameter.kind.name) for parameter in signature.parameters.values()]
 
 
-def test_a_missing_extension_falls_back_to_python_with_a_warning() -> None:
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [
+        (["intern._speedups"], "intern._speedups"),
+        (["intern._interned_speedups"], "intern._interned_speedups"),
+        (["intern._speedups", "intern._interned_speedups"], "intern._speedups"),
+    ],
+    ids=["main", "interned", "both"],
+)
+def test_a_missing_extension_falls_back_to_python_with_a_warning(
+    missing: list[str], named: str
+) -> None:
     result = run_python(
-        """
+        f"""
         import sys, warnings
-        sys.modules["intern._speedups"] = None  # as if it had not been built
+        sys.modules.update(dict.fromkeys({missing!r}))  # as if not built
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             import intern
@@ -64,7 +75,7 @@ def test_a_missing_extension_falls_back_to_python_with_a_warning() -> None:
         VARIANTS[1],
     )
     assert result.returncode == 0, result.stderr
-    assert "C accelerator is not available" in result.stdout
+    assert f"C accelerator is not available (import of {named} halted" in result.stdout
     assert "INTERN_PURE_PYTHON=1" in result.stdout
 
 

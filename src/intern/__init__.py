@@ -77,8 +77,9 @@ elif pure_python_chosen():
     _constructor = None
 else:
     try:
-        from intern._interned_speedups import Constructor as _constructor
+        # The main accelerator first: if nothing was built, the warning names it.
         from intern._speedups import Handle, Interner, Pool, default, make
+        from intern._interned_speedups import Constructor as _constructor  # isort: skip
 
         implementation = "c"
     except ImportError as error:
