@@ -125,11 +125,11 @@ def test_tuples_of_duplicates_count_as_values_and_so_do_their_items() -> None:
 
 def test_attributes_are_read_without_giving_the_instance_a_dict() -> None:
     value = unique("origin")
-    flights = [Flight(copy(value), 1000 + index % 2) for index in range(COPIES)]
+    flights = [Flight(copy(value), 100_000 + index % 2) for index in range(COPIES)]
     report = intern.duplicates(flights)
     assert row_for(report, value).held_by == ("Flight.origin",)
-    assert row_for(report, 1000).copies == COPIES // 2
-    assert row_for(report, 1000).held_by == ("Flight.number",)
+    assert row_for(report, 100_000).copies == COPIES // 2
+    assert row_for(report, 100_000).held_by == ("Flight.number",)
     if sys.version_info < (3, 13):  # from 3.13, a dict made shares the values: not seen here
         assert not any(type(referent) is dict for referent in gc.get_referents(flights[-1]))
 
@@ -180,12 +180,19 @@ def test_a_root_is_an_argument() -> None:
 
 def test_equal_values_of_different_types_are_different_values() -> None:
     data = [copy("x" * 3) for _ in range(2)]
-    numbers: list[object] = [int("1000"), int("1000"), float("1000"), float("1000"), True, True]
-    tuples = [(int("1000"), 2), (int("1000"), 2), (float("1000"), 2)]
+    numbers: list[object] = [
+        int("100000"),
+        int("100000"),
+        float("100000"),
+        float("100000"),
+        True,
+        True,
+    ]
+    tuples = [(int("100000"), 2), (int("100000"), 2), (float("100000"), 2)]
     report = intern.duplicates(data, numbers, tuples)
-    assert row_for(report, 1000).copies == 4  # two in numbers, two in the tuples
-    assert row_for(report, 1000.0).copies == 3
-    assert row_for(report, (1000, 2)).copies == 2
+    assert row_for(report, 100_000).copies == 4  # two in numbers, two in the tuples
+    assert row_for(report, 100_000.0).copies == 3
+    assert row_for(report, (100_000, 2)).copies == 2
     assert not [row for row in report.rows if row.type is bool]
 
 
