@@ -475,8 +475,8 @@ def _run_duplicates(arguments: argparse.Namespace) -> int:
         status = EXIT_INTERRUPTED if isinstance(error, KeyboardInterrupt) else EXIT_BAD_INPUT
     finally:
         sys.argv, sys.path = saved_argv, saved_path
-    if os.getpid() != parent:  # a child the program forked, ending: one report is enough
-        os._exit(status)
+    if os.getpid() != parent:  # a child the program forked: it ends as alone, without a report
+        return status
     _join_program_threads()
     report = _duplicates.duplicates(top=arguments.top)
     del program_globals, ended_by
