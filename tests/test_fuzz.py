@@ -510,6 +510,10 @@ class Held:
     revivable: bool = False
 
 
+def _ignore(_: object) -> None:
+    """A weak reference's callback that does nothing."""
+
+
 class Trial:
     """One run of a program: its interner, classes, held handles and findings.
 
@@ -670,8 +674,12 @@ class Trial:
 
     def look_up(self, value: Hashable, *, contains: bool) -> None:
         key = model_key(value)
+        # With a callback, as the table's references have: a collection clears
+        # those before it runs finalizers, even for a handle that a finalizer then
+        # brings back (which is out of the table for good). Since 3.15 it clears a
+        # reference without a callback only if the handle stays unreachable.
         before = [
-            weakref.ref(held.handle)
+            weakref.ref(held.handle, _ignore)
             for held in list(self.held)
             if held.key == key and not held.revivable
         ]
