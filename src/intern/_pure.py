@@ -48,7 +48,8 @@ What a ``__del__`` or a callback can reach follows ``intern._shutdown``. The
 top of ``_speedups.c`` explains the words both implementations use: hit path,
 slow path, candidate, round, unreachable, ``explain_hash_error``. A handle that
 a collection finds unreachable leaves the table then, for good, as the collector
-clears weak references before it runs finalizers.
+clears weak references that have callbacks, as the table's do, before it runs
+finalizers (since 3.15, those without a callback only after, if still unreachable).
 
 The windows hold against anything CPython itself can run between bytecodes, but
 not against a tracer or profiler (``sys.settrace``, ``sys.setprofile``,
