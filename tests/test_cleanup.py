@@ -488,6 +488,7 @@ del early
 
 alive = Resource()
 alive_cleanup = intern.add_cleanup(alive, report, "alive at exit")
+gc.disable()  # before the cycle is made: it is left for interpreter shutdown
 cycle = Resource()
 cycle.me = cycle
 intern.add_cleanup(cycle, report, "cycle freed during shutdown")
@@ -496,7 +497,6 @@ os._intern_test_resource = Resource()
 intern.add_cleanup(os._intern_test_resource, report, "freed with the os module")
 collections._intern_test_finalizer = AddsCleanupWhenFinalized("collections")
 sys._intern_test_finalizer = AddsCleanupWhenFinalized("sys")
-gc.disable()  # leave the cycle for interpreter shutdown
 print("ok", flush=True)
 """
 

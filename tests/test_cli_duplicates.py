@@ -207,6 +207,21 @@ def test_a_script_closing_stdout_still_gets_its_report(tmp_path: Path) -> None:
     assert json_report(run.stdout)["values"] > 0
 
 
+@pytest.mark.parametrize("status", [0, 3])
+def test_a_script_closing_descriptor_1_gets_a_line_saying_the_report_is_lost(
+    tmp_path: Path, status: int
+) -> None:
+    script = tmp_path / "closes.py"
+    script.write_text(
+        f"import os, sys\nprint('before', flush=True)\nos.close(1)\nsys.exit({status})\n"
+    )
+    run = run_duplicates(PURE, "--json", str(script))
+    assert run.stdout == "before\n"
+    assert run.stderr.startswith("python -m intern duplicates: cannot write the report: ")
+    assert run.stderr.count("\n") == 1
+    assert run.returncode == (status or 1)  # the program's, else the bad-output status
+
+
 def test_a_script_replacing_sys_path_changes_nothing_after(tmp_path: Path) -> None:
     script = tmp_path / "replaces.py"
     script.write_text("import sys\nsys.path = None\n")

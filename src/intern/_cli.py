@@ -480,13 +480,20 @@ def _run_duplicates(arguments: argparse.Namespace) -> int:
     _join_program_threads()
     report = _duplicates.duplicates(top=arguments.top)
     del program_globals, ended_by
-    if saved_stdout.closed:  # by the program: the report goes to the file it closed
-        try:
-            saved_stdout = open(os.dup(1), "w", encoding="utf-8")  # noqa: SIM115 -- closed at exit
+    if saved_stdout.closed:  # by the program: the report goes to the file it was
+        try:  # on descriptor 1, which it leaves open, as python's own stdout does
+            saved_stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
         except OSError:  # no standard output left at all
             return status
     sys.stdout = saved_stdout
-    print(json.dumps(report.as_json()) if arguments.json else report, flush=True)
+    try:
+        print(json.dumps(report.as_json()) if arguments.json else report, flush=True)
+    except BrokenPipeError:
+        raise  # the reader went away: main says nothing, as for any command
+    except OSError as error:  # its descriptor closed by the program, say
+        print(f"{PROG} duplicates: cannot write the report: {error}", file=sys.stderr)
+        _discard_stdout()
+        return status or EXIT_BAD_OUTPUT
     return status
 
 
@@ -554,9 +561,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        # The reader went away (as `| head` does). Send what is still buffered
-        # to devnull, so that the flush at exit does not fail again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        # The reader went away (as `| head` does).
+        _discard_stdout()
         return EXIT_BAD_OUTPUT
     return status
+
+
+def _discard_stdout() -> None:
+    """Send what standard output still buffers to devnull: the flush at exit cannot fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
