@@ -569,6 +569,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _discard_stdout() -> None:
     """Send what standard output still buffers to devnull: the flush at exit cannot fail."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
+    devnull, target = os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()
+    if devnull != target:  # else the descriptor was closed, and devnull took its number
+        os.dup2(devnull, target)
+        os.close(devnull)
