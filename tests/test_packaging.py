@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -10,16 +11,24 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# What builds, tools and virtual environments leave in a work tree.
+NOT_SOURCES = (".*", "build", "dist", "*.egg-info", "_build", "__pycache__", "*.so", "venv")
 
 
 @pytest.mark.skipif(not (ROOT / "pyproject.toml").exists(), reason="needs the source tree")
 def test_the_sdist_ships_the_tests_with_their_helpers_and_examples(tmp_path: Path) -> None:
     pytest.importorskip("build", reason="builds with the 'build' package (the test group has it)")
-    subprocess.run(
-        [sys.executable, "-m", "build", "--sdist", "--outdir", str(tmp_path), str(ROOT)],
-        check=True,
+    # From a copy: building writes into the tree (its egg-info), which other runs
+    # on the same tree, with other Pythons, may be building from at the same time.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*NOT_SOURCES))
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--sdist", "--outdir", str(tmp_path), str(source)],
+        check=False,
         capture_output=True,
+        text=True,
     )
+    assert built.returncode == 0, built.stdout + built.stderr
     [sdist] = tmp_path.glob("*.tar.gz")
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
