@@ -222,6 +222,36 @@ def test_a_script_closing_descriptor_1_gets_a_line_saying_the_report_is_lost(
     assert run.returncode == (status or 1)  # the program's, else the bad-output status
 
 
+@pytest.mark.parametrize(
+    ("script", "alone"),
+    [
+        (  # a forked child that closes its stdout ends with status 0, as alone
+            "import os, sys\n"
+            "if os.fork() == 0:\n"
+            "    sys.stdout.close()\n"
+            "else:\n"
+            "    print('child', os.waitstatus_to_exitcode(os.wait()[1]), flush=True)\n",
+            "child 0\n",
+        ),
+        (  # the common idiom to change stdout's encoding
+            "import io, sys\n"
+            "sys.stdout = io.TextIOWrapper(sys.stdout.detach(), encoding='utf-8')\n"
+            "print('hi')\n",
+            "hi\n",
+        ),
+        ("import sys\nsys.stdout = None\n", ""),
+    ],
+    ids=["forked child closing stdout", "stdout detached", "stdout None"],
+)
+def test_what_a_script_does_to_stdout_is_its_own(tmp_path: Path, script: str, alone: str) -> None:
+    path = tmp_path / "stdout.py"
+    path.write_text(script)
+    run = run_duplicates(PURE, "--json", str(path))
+    assert (run.returncode, run.stderr) == (0, "")
+    assert run.stdout.startswith(alone)
+    assert json_report(run.stdout[len(alone) :])["values"] > 0
+
+
 def test_a_script_replacing_sys_path_changes_nothing_after(tmp_path: Path) -> None:
     script = tmp_path / "replaces.py"
     script.write_text("import sys\nsys.path = None\n")

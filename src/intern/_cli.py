@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import runpy
@@ -480,18 +481,19 @@ def _run_duplicates(arguments: argparse.Namespace) -> int:
     _join_program_threads()
     report = _duplicates.duplicates(top=arguments.top)
     del program_globals, ended_by
-    if saved_stdout.closed:  # by the program: the report goes to the file it was
+    if not _writable(saved_stdout):  # closed by the program: the report goes to fd 1
         try:  # on descriptor 1, which it leaves open, as python's own stdout does
             saved_stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
-        except OSError:  # no standard output left at all
-            return status
+        except OSError as error:  # no standard output left at all
+            _report_lost(error)
+            return status or EXIT_BAD_OUTPUT
     sys.stdout = saved_stdout
     try:
         print(json.dumps(report.as_json()) if arguments.json else report, flush=True)
     except BrokenPipeError:
         raise  # the reader went away: main says nothing, as for any command
     except OSError as error:  # its descriptor closed by the program, say
-        print(f"{PROG} duplicates: cannot write the report: {error}", file=sys.stderr)
+        _report_lost(error)
         _discard_stdout()
         return status or EXIT_BAD_OUTPUT
     return status
@@ -519,7 +521,8 @@ def _print_program_traceback(error: BaseException) -> None:
     frames = error.__traceback__
     while frames is not None and frames.tb_frame.f_globals.get("__name__") in {__name__, "runpy"}:
         frames = frames.tb_next
-    sys.stdout.flush()
+    if _writable(sys.stdout):
+        sys.stdout.flush()
     traceback.print_exception(type(error), error, frames, file=sys.stderr)
 
 
@@ -556,7 +559,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command: Callable[[argparse.Namespace], int] = arguments.command
     try:
         status = command(arguments)
-        sys.stdout.flush()
+        if _writable(sys.stdout):  # as Python's exit does: a closed stdout is left alone
+            sys.stdout.flush()
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -565,6 +569,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         _discard_stdout()
         return EXIT_BAD_OUTPUT
     return status
+
+
+def _report_lost(error: OSError) -> None:
+    """Say in a line that the report could not be written, unless stderr is gone too."""
+    with contextlib.suppress(OSError):  # then the exit status says it
+        print(f"{PROG} duplicates: cannot write the report: {error}", file=sys.stderr)
+
+
+def _writable(stream: object) -> bool:
+    """Whether ``stream`` is a stream still open: not None, closed or detached."""
+    try:
+        return stream is not None and not getattr(stream, "closed", False)
+    except ValueError:  # a TextIOWrapper whose buffer was detached
+        return False
 
 
 def _discard_stdout() -> None:
